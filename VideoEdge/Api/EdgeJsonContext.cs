@@ -1,0 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VideoEdge.Api;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(ApiProblem))]
+[JsonSerializable(typeof(StateDto))]
+internal sealed partial class EdgeJsonContext : JsonSerializerContext;

@@ -1,0 +1,15 @@
+namespace VideoEdge.Api;
+
+public sealed record StateDto(string Camera, SourceDto Source, EncoderDto Encoder, FramesDto Frames, PoolDto Pool, int Viewers, ClientDto[] Clients, ProcessDto Process);
+
+public sealed record SourceDto(string Kind, string Description, int Width, int Height, double ConfiguredFps, double MeasuredFps, bool Online, string? OfflineReason);
+
+public sealed record EncoderDto(int Quality, bool Slowdown, bool Active);
+
+public sealed record FramesDto(long Captured, long Published, long Encoded, long Passthrough, long Decoded, long Dropped, long NoSignal, long LatestSequence, double EncodeMillisecondsAverage);
+
+public sealed record PoolDto(long Rented, long Returned, long Outstanding, long Misuse);
+
+public sealed record ClientDto(long Id, string Transport, string Remote, DateTimeOffset ConnectedSince, double Fps, long FramesSent, long FramesSkipped, long BytesSent);
+
+public sealed record ProcessDto(double UptimeSeconds, long WorkingSetBytes, long ManagedHeapBytes, long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, int ThreadCount);

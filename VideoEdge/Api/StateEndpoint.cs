@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using VideoEdge.Cameras;
+
+namespace VideoEdge.Api;
+
+/// <summary>GET /api/state: the camera, its pipeline counters, the frame pool and every viewer.</summary>
+public static class StateEndpoint
+{
+    private static readonly long s_started = Stopwatch.GetTimestamp();
+
+    public static Task HandleAsync(HttpContext context, Camera camera)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsJsonAsync(Build(camera), EdgeJsonContext.Default.StateDto, contentType: null, context.RequestAborted);
+    }
+
+    public static StateDto Build(Camera camera)
+    {
+        var source = camera.Source;
+        var stats = camera.Stats;
+        var encoded = stats.Encoded;
+        return new StateDto(
+            camera.Name,
+            new SourceDto(source.Kind, source.Description, source.Width, source.Height, camera.Options.Fps,
+                stats.CaptureRate.PerSecond, camera.Capture.Online, camera.Capture.OfflineReason),
+            new EncoderDto(camera.Options.Quality, camera.Options.Slowdown, !camera.Options.Slowdown || camera.Hub.HasDemand),
+            new FramesDto(stats.Captured, stats.Published, encoded, stats.Passthrough, stats.Decoded, stats.Dropped, stats.NoSignalFrames,
+                camera.Hub.LatestSequence, encoded == 0 ? 0 : Math.Round(stats.EncodeTime.TotalMilliseconds / encoded, 3)),
+            new PoolDto(camera.Pool.Rented, camera.Pool.Returned, camera.Pool.Outstanding, camera.Pool.Misuse),
+            camera.Hub.ViewerCount,
+            [.. camera.Hub.Viewers.Select(w => w.Client).Select(c => new ClientDto(c.Id, c.Transport, c.Remote, c.ConnectedSince, c.Fps, c.FramesSent, c.FramesSkipped, c.BytesSent))],
+            new ProcessDto(
+                Math.Round(Stopwatch.GetElapsedTime(s_started).TotalSeconds, 3),
+                Environment.WorkingSet,
+                GC.GetTotalMemory(false),
+                GC.GetTotalAllocatedBytes(false),
+                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+                ThreadCount()));
+    }
+
+    private static int ThreadCount()
+    {
+        try
+        {
+            return Directory.GetDirectories("/proc/self/task").Length;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace VideoEdge.Cameras;
+
+/// <summary>Every camera of this process; the first also answers on the top-level paths.</summary>
+public sealed class CameraSet(IReadOnlyList<Camera> cameras) : IDisposable
+{
+    public IReadOnlyList<Camera> All { get; } = cameras;
+
+    public Camera Default => All[0];
+
+    public bool TryGet(string name, [NotNullWhen(true)] out Camera? camera)
+    {
+        camera = All.FirstOrDefault(c => c.Name == name);
+        return camera is not null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var camera in All)
+        {
+            camera.Dispose();
+        }
+    }
+}

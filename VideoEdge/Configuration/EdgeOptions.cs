@@ -1,0 +1,109 @@
+using System.Globalization;
+
+namespace VideoEdge.Configuration;
+
+/// <summary>Every setting of one run. Groups of settings live in partial files beside this one.</summary>
+public sealed partial class EdgeOptions
+{
+    public string Source { get; set; } = "auto";
+    /// <summary>True when --source was given; with --camera alone there is no implicit "main" camera.</summary>
+    public bool SourceGiven { get; set; }
+    public int Width { get; set; } = 640;
+    public int Height { get; set; } = 480;
+    public double Fps { get; set; } = 30;
+    /// <summary>True when --fps was given, so a file plays at that rate instead of its own.</summary>
+    public bool FpsGiven { get; set; }
+    public int Quality { get; set; } = 80;
+    public string Listen { get; set; } = "127.0.0.1:8080";
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public bool Slowdown { get; set; }
+    public TimeSpan SnapshotTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public int SendBufferBytes { get; set; } = 128 * 1024;
+    public List<string> Cameras { get; } = [];
+
+    internal static IEnumerable<OptionSpec> CoreSpecs =>
+    [
+        new("source", "auto", "Where frames come from: test | file:PATH | rtsp://… | http://… | /dev/videoN | N (OpenCV index). 'auto' = /dev/video0 when present, else the test pattern.",
+            (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return o.Source.Length == 0 ? "a source such as 'test', 'file:clip.mp4' or '/dev/video0'" : null; }),
+        new("device", "", "Alias of --source for a V4L2 device path.",
+            (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return v.StartsWith("/dev/", StringComparison.Ordinal) ? null : "a device path such as /dev/video0"; }),
+        new("resolution", "640x480", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v)),
+        new("fps", "30", "Frames per second to capture (a file plays at its own rate unless given).",
+            (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240")),
+        new("quality", "80", "JPEG quality when frames have to be encoded (1-100).",
+            (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100")),
+        new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one).",
+            (o, v) => { o.Listen = v.Trim(); return ListenAddress.TryParse(o.Listen, out _, out var error) ? null : error; }),
+        new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
+            (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
+        new("snapshot-timeout", "3", "Seconds /snapshot.jpg waits for a frame before answering 503.",
+            (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60")),
+        new("send-buffer", "128", "KiB the kernel may buffer per viewer (bounds how old a slow viewer's frames get; 0 = kernel default).",
+            (o, v) => ParseInt(v, 0, 65536, x => o.SendBufferBytes = x * 1024, "KiB from 0 to 65536")),
+        new("camera", "", "Another camera as NAME=SOURCE (name: a-z, 0-9, _ or -, up to 32); served under /cams/NAME/.",
+            (o, v) =>
+            {
+                var eq = v.IndexOf('=');
+                if (eq <= 0 || !Hosting.EdgeApp.CameraName().IsMatch(v[..eq]) || SourceFactoryValidate(v[(eq + 1)..]) is not null)
+                {
+                    return "NAME=SOURCE with NAME matching [a-z0-9_-]{1,32} and a valid source";
+                }
+                o.Cameras.Add(v);
+                return null;
+            }, Repeatable: true),
+        new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it).",
+            (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true),
+    ];
+
+    private static string? SourceFactoryValidate(string source) => Sources.SourceFactory.Validate(source);
+
+    internal static string? ParseResolution(EdgeOptions o, string v)
+    {
+        var parts = v.Trim().ToLowerInvariant().Split('x');
+        if (parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
+            && w is >= 16 and <= 7680 && h is >= 16 and <= 4320)
+        {
+            o.Width = w & ~1;
+            o.Height = h & ~1;
+            return null;
+        }
+        return "WIDTHxHEIGHT with each side from 16 to 7680x4320, e.g. 1280x720";
+    }
+
+    internal static string? ParseInt(string v, int min, int max, Action<int> set, string allowed)
+    {
+        if (int.TryParse(v.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var x) && x >= min && x <= max)
+        {
+            set(x);
+            return null;
+        }
+        return allowed;
+    }
+
+    internal static string? ParseDouble(string v, double min, double max, Action<double> set, string allowed)
+    {
+        if (double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= min && x <= max)
+        {
+            set(x);
+            return null;
+        }
+        return allowed;
+    }
+
+    internal static string? ParseBool(string v, Action<bool> set)
+    {
+        switch (v.Trim().ToLowerInvariant())
+        {
+            case "" or "1" or "true" or "yes" or "on":
+                set(true);
+                return null;
+            case "0" or "false" or "no" or "off":
+                set(false);
+                return null;
+            default:
+                return "on or off";
+        }
+    }
+}

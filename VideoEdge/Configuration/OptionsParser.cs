@@ -1,0 +1,106 @@
+using System.Text;
+
+namespace VideoEdge.Configuration;
+
+/// <summary>Reads settings from VIDEOEDGE_* environment variables, then command-line flags (flags win).</summary>
+public static class OptionsParser
+{
+    public static IReadOnlyList<OptionSpec> Specs { get; } = [.. EdgeOptions.CoreSpecs];
+
+    /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>
+    public static (EdgeOptions? Options, string? Error) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var options = new EdgeOptions();
+        foreach (var spec in Specs)
+        {
+            var value = environment(spec.EnvironmentVariable);
+            if (value is null)
+            {
+                continue;
+            }
+            if (spec.Repeatable)
+            {
+                foreach (var item in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (spec.Apply(options, item) is { } itemError)
+                    {
+                        return (null, $"{spec.EnvironmentVariable}={item}: expected {itemError}");
+                    }
+                }
+            }
+            else if (spec.Apply(options, value) is { } error)
+            {
+                return (null, $"{spec.EnvironmentVariable}={value}: expected {error}");
+            }
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                return (null, $"unexpected argument '{arg}' (settings are --name value; see --help)");
+            }
+            var name = arg[2..];
+            string? inline = null;
+            var eq = name.IndexOf('=');
+            if (eq >= 0)
+            {
+                inline = name[(eq + 1)..];
+                name = name[..eq];
+            }
+            var spec = Specs.FirstOrDefault(s => s.Name == name);
+            if (spec is null)
+            {
+                return (null, $"unknown setting '--{name}' (see --help for the list)");
+            }
+            string value;
+            if (inline is not null)
+            {
+                value = inline;
+            }
+            else if (spec.IsSwitch && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal) || EdgeOptions.ParseBool(args[i + 1], _ => { }) is not null))
+            {
+                value = "on";
+            }
+            else if (i + 1 < args.Count)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                return (null, $"--{name} needs a value");
+            }
+            if (spec.Apply(options, value) is { } error)
+            {
+                return (null, $"--{name} {value}: expected {error}");
+            }
+        }
+        return (options, null);
+    }
+
+    public static string Help()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("video-edge: serve a camera as MJPEG over HTTP, JPEG over WebSocket and snapshots.");
+        sb.AppendLine();
+        sb.AppendLine("Usage: video-edge [--setting value]...");
+        sb.AppendLine("       video-edge --help");
+        sb.AppendLine();
+        sb.AppendLine("Every setting can also come from its environment variable; a flag wins over the variable.");
+        sb.AppendLine();
+        foreach (var spec in Specs)
+        {
+            var flag = spec.IsSwitch ? spec.Flag : spec.Flag + " VALUE";
+            sb.Append("  ").Append(flag.PadRight(30)).Append(spec.Help).AppendLine();
+            sb.Append("  ").Append("".PadRight(30)).Append("default: ").Append(spec.Default.Length == 0 ? "(none)" : spec.Default)
+              .Append("   env: ").Append(spec.EnvironmentVariable);
+            if (spec.Repeatable)
+            {
+                sb.Append(" (repeatable; in the variable separate with ';')");
+            }
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+}

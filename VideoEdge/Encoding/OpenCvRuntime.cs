@@ -1,0 +1,99 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using OpenCvSharp.Internal;
+
+namespace VideoEdge.Encoding;
+
+/// <summary>
+/// OpenCV is loaded lazily, only by work that touches pixels, so an MJPEG camera runs on a board
+/// that has no OpenCV at all. The resolver finds the native library beside our own binary (an AOT
+/// binary does not look there by itself) before the default probing.
+/// </summary>
+public static class OpenCvRuntime
+{
+    public const string NativeLibraryFile = "libOpenCvSharpExtern.so";
+    private static readonly Lock s_lock = new();
+    private static bool s_resolverSet;
+    private static string? s_error;
+    private static bool? s_available;
+
+    /// <summary>Set VIDEOEDGE_NO_OPENCV=1 to behave as if the library were missing (for tests and triage).</summary>
+    public static bool Disabled => Environment.GetEnvironmentVariable("VIDEOEDGE_NO_OPENCV") == "1";
+
+    public static bool IsAvailable => TryEnsure(out _);
+
+    /// <summary>Loads OpenCV once; false with a user-facing explanation when it cannot be used.</summary>
+    public static bool TryEnsure(out string? error)
+    {
+        lock (s_lock)
+        {
+            if (s_available is null)
+            {
+                s_available = Load(out s_error);
+            }
+            error = s_error;
+            return s_available.Value;
+        }
+    }
+
+    /// <summary>Throws a one-line <see cref="OpenCvMissingException"/> when OpenCV cannot be used.</summary>
+    public static void Ensure(string feature)
+    {
+        if (!TryEnsure(out var error))
+        {
+            throw new OpenCvMissingException($"{feature} needs OpenCV, which is not available: {error}");
+        }
+    }
+
+    private static bool Load(out string? error)
+    {
+        if (Disabled)
+        {
+            error = "disabled by VIDEOEDGE_NO_OPENCV=1";
+            return false;
+        }
+        if (!s_resolverSet)
+        {
+            NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+            s_resolverSet = true;
+        }
+        try
+        {
+            NativeMethods.TryPInvoke();
+            error = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException or OpenCvSharp.OpenCvSharpException)
+        {
+            var inner = ex.InnerException ?? ex;
+            error = $"{NativeLibraryFile} could not be loaded ({FirstLine(inner.Message)}). "
+                + "Put it beside the video-edge binary (publish.sh does) and install its dependencies: apt-get install libgtk-3-0";
+            return false;
+        }
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (!name.Contains("OpenCvSharpExtern", StringComparison.Ordinal))
+        {
+            return IntPtr.Zero;
+        }
+        foreach (var dir in new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native"), Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") })
+        {
+            var candidate = Path.Combine(dir, NativeLibraryFile);
+            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle))
+            {
+                return handle;
+            }
+        }
+        return NativeLibrary.TryLoad(NativeLibraryFile, out var fallback) ? fallback : IntPtr.Zero;
+    }
+
+    private static string FirstLine(string s)
+    {
+        var nl = s.IndexOf('\n');
+        return (nl < 0 ? s : s[..nl]).Trim();
+    }
+}
+
+public sealed class OpenCvMissingException(string message) : Exception(message);

@@ -1,0 +1,84 @@
+namespace VideoEdge.Frames;
+
+/// <summary>
+/// One encoded JPEG, shared by reference count between the hub and every client writing it.
+/// The buffer goes back to its <see cref="FramePool"/> when the last holder releases it.
+/// </summary>
+public sealed class Frame
+{
+    private readonly FramePool _pool;
+    private byte[] _buffer = [];
+    private int _refs;
+
+    internal Frame(FramePool pool) => _pool = pool;
+
+    public int Length { get; private set; }
+
+    /// <summary>Assigned by the hub when published; contiguous across all frames of one camera.</summary>
+    public long Sequence { get; internal set; }
+
+    /// <summary>Capture time, microseconds since the Unix epoch (the driver's clock where there is one).</summary>
+    public long TimestampMicros { get; set; }
+
+    public int Width { get; set; }
+    public int Height { get; set; }
+
+    /// <summary>True for the generated "no signal" picture rather than a captured one.</summary>
+    public bool IsNoSignal { get; set; }
+
+    public ReadOnlyMemory<byte> Memory => new(_buffer, 0, Length);
+    public ReadOnlySpan<byte> Span => new(_buffer, 0, Length);
+
+    /// <summary>The writable bytes, only for the producer before the frame is published.</summary>
+    public Span<byte> WritableSpan => new(_buffer, 0, Length);
+
+    internal int RefCount => Volatile.Read(ref _refs);
+
+    internal void Attach(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+        Sequence = 0;
+        TimestampMicros = 0;
+        IsNoSignal = false;
+        Volatile.Write(ref _refs, 1);
+    }
+
+    internal byte[] Detach()
+    {
+        var b = _buffer;
+        _buffer = [];
+        Length = 0;
+        return b;
+    }
+
+    /// <summary>Shrinks the frame after the producer learned its real size (never grows).</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _buffer.Length);
+        Length = length;
+    }
+
+    public void AddRef()
+    {
+        if (Interlocked.Increment(ref _refs) <= 1)
+        {
+            _pool.CountMisuse();
+            throw new InvalidOperationException("AddRef on a frame that was already returned to its pool.");
+        }
+    }
+
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _refs);
+        if (left == 0)
+        {
+            _pool.Return(this);
+        }
+        else if (left < 0)
+        {
+            _pool.CountMisuse();
+            throw new InvalidOperationException("Frame released more times than it was referenced.");
+        }
+    }
+}

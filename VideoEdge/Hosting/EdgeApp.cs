@@ -1,0 +1,164 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging;
+using VideoEdge.Api;
+using VideoEdge.Cameras;
+using VideoEdge.Configuration;
+using VideoEdge.Sources;
+
+namespace VideoEdge.Hosting;
+
+/// <summary>Wires the modules together: options → cameras → Kestrel → endpoints. Nothing else lives here.</summary>
+public static partial class EdgeApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            Console.Out.Write(OptionsParser.Help());
+            return 0;
+        }
+        var (options, error) = OptionsParser.Parse(args, Environment.GetEnvironmentVariable);
+        if (options is null || (error = ValidateSources(options)) is not null)
+        {
+            Console.Error.WriteLine("video-edge: " + error);
+            return 2;
+        }
+
+        await using var app = Build(options);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"video-edge: --listen {options.Listen}: cannot listen there ({ex.Message.Split('\n')[0].Trim()}); choose another port or stop what uses it");
+            return 2;
+        }
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge");
+        foreach (var url in ServerUrls(app))
+        {
+            LogServing(logger, url);
+        }
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>The app for these options, not yet started (tests start it on port 0).</summary>
+    public static WebApplication Build(EdgeOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Services.AddSystemd();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJsonContext.Default));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var limits = kestrel.Limits;
+            limits.MaxRequestLineSize = 4 * 1024;
+            limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            limits.MaxRequestHeaderCount = 50;
+            limits.MaxRequestBodySize = 16 * 1024;
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            ListenAddress.TryParse(options.Listen, out var listen, out _);
+            if (listen.UnixSocketPath is not null)
+            {
+                kestrel.ListenUnixSocket(listen.UnixSocketPath);
+            }
+            else
+            {
+                kestrel.Listen(listen.Address!, listen.Port);
+            }
+        });
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => CreateCameras(options, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService<CameraService>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+        app.MapCameraEndpoints();
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 resolved), as URLs a browser can open.</summary>
+    public static IReadOnlyList<string> ServerUrls(WebApplication app) =>
+        [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+
+    private static CameraSet CreateCameras(EdgeOptions options, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger("VideoEdge");
+        var cameras = new List<Camera>();
+        foreach (var (name, source) in CameraSources(options))
+        {
+            var resolved = SourceFactory.ResolveAuto(source);
+            if (source == "auto")
+            {
+                if (resolved == "test")
+                {
+                    LogNoCamera(logger);
+                }
+                else
+                {
+                    LogCameraFound(logger, resolved);
+                }
+            }
+            cameras.Add(new Camera(name, resolved, options, loggerFactory));
+        }
+        return new CameraSet(cameras);
+    }
+
+    /// <summary>--source is camera "main"; each --camera NAME=SOURCE adds one. With neither, "main" is auto.</summary>
+    private static IEnumerable<(string Name, string Source)> CameraSources(EdgeOptions options)
+    {
+        if (options.Cameras.Count == 0 || options.SourceGiven)
+        {
+            yield return ("main", options.Source);
+        }
+        foreach (var entry in options.Cameras)
+        {
+            var eq = entry.IndexOf('=');
+            yield return (entry[..eq], entry[(eq + 1)..]);
+        }
+    }
+
+    private static string? ValidateSources(EdgeOptions options)
+    {
+        var names = new HashSet<string>();
+        foreach (var (name, source) in CameraSources(options))
+        {
+            if (!names.Add(name))
+            {
+                return $"--camera {name}=…: the name '{name}' is used twice";
+            }
+            if (SourceFactory.Validate(source) is { } problem)
+            {
+                return $"--source {source}: expected {problem}";
+            }
+        }
+        return null;
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
+    internal static partial Regex CameraName();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving on {Url} (open {Url}/ in a browser; stream: {Url}/stream.mjpg, snapshot: {Url}/snapshot.jpg)")]
+    private static partial void LogServing(ILogger logger, string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No camera at /dev/video0: serving the built-in test pattern (choose a source with --source)")]
+    private static partial void LogNoCamera(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Found a camera at {Device}")]
+    private static partial void LogCameraFound(ILogger logger, string device);
+}

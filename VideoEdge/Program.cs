@@ -1,0 +1,1 @@
+return await VideoEdge.Hosting.EdgeApp.RunAsync(args);

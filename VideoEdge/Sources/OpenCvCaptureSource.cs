@@ -1,0 +1,143 @@
+using OpenCvSharp;
+using VideoEdge.Encoding;
+using VideoEdge.Frames;
+
+namespace VideoEdge.Sources;
+
+/// <summary>
+/// Files, network streams (RTSP/HTTP through OpenCV's bundled FFmpeg) and, until the native V4L2
+/// capture takes over, cameras by OpenCV index. Every frame is decoded by OpenCV and encoded once.
+/// </summary>
+public sealed class OpenCvCaptureSource : IFrameSource
+{
+    public enum Mode { File, Url, DeviceIndex }
+
+    private readonly CaptureContext _context;
+    private readonly Mode _mode;
+    private readonly string _target;
+    private readonly Mat _image = new();
+    private VideoCapture? _capture;
+    private JpegEncoder? _encoder;
+    private FramePacer? _pacer;
+    private double _fps;
+    private int _width;
+    private int _height;
+
+    public OpenCvCaptureSource(CaptureContext context, Mode mode, string target)
+    {
+        _context = context;
+        _mode = mode;
+        _target = target;
+        _fps = context.Options.Fps;
+        _width = context.Options.Width;
+        _height = context.Options.Height;
+    }
+
+    public string Kind => _mode switch { Mode.File => "file", Mode.Url => "url", _ => "device" };
+    public string Description => _mode == Mode.Url ? RedactCredentials(_target) : _target;
+    public int Width => _width;
+    public int Height => _height;
+    public double Fps => _fps;
+
+    public void Open(CancellationToken cancellation)
+    {
+        try
+        {
+            OpenCvRuntime.Ensure($"Reading '{Description}'");
+        }
+        catch (OpenCvMissingException ex)
+        {
+            throw new SourceFaultException(ex.Message, ex);
+        }
+        _encoder ??= new JpegEncoder(_context.Options.Quality);
+        _capture = new VideoCapture();
+        var opened = _mode switch
+        {
+            Mode.DeviceIndex => _capture.Open(int.Parse(_target, System.Globalization.CultureInfo.InvariantCulture), VideoCaptureAPIs.V4L2),
+            _ => _capture.Open(_target, VideoCaptureAPIs.FFMPEG),
+        };
+        if (!opened || !_capture.IsOpened())
+        {
+            Close();
+            throw new SourceFaultException(_mode switch
+            {
+                Mode.File => $"cannot open video file '{_target}'",
+                Mode.Url => $"cannot connect to '{Description}'",
+                _ => $"cannot open camera {_target}",
+            });
+        }
+        if (_mode == Mode.DeviceIndex)
+        {
+            _capture.Set(VideoCaptureProperties.FrameWidth, _context.Options.Width);
+            _capture.Set(VideoCaptureProperties.FrameHeight, _context.Options.Height);
+            _capture.Set(VideoCaptureProperties.Fps, _context.Options.Fps);
+        }
+        var reported = _capture.Fps;
+        _fps = _mode == Mode.File && !_context.Options.FpsGiven && reported is > 0 and < 1000 ? reported : _context.Options.Fps;
+        _width = _capture.FrameWidth > 0 ? _capture.FrameWidth : _width;
+        _height = _capture.FrameHeight > 0 ? _capture.FrameHeight : _height;
+        // Files are read as fast as we like, so they need pacing; live sources pace themselves.
+        _pacer = _mode == Mode.File ? new FramePacer(_fps) : null;
+    }
+
+    public Frame? Capture(CancellationToken cancellation)
+    {
+        if (_pacer is not null && !_pacer.Wait(cancellation))
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+        var capture = _capture ?? throw new SourceFaultException("not open");
+        if (!capture.Read(_image) || _image.Empty())
+        {
+            if (_mode != Mode.File)
+            {
+                throw new SourceFaultException(_mode == Mode.Url ? "the stream ended or stalled" : "the camera stopped delivering frames");
+            }
+            // End of file: loop from the start.
+            capture.Set(VideoCaptureProperties.PosFrames, 0);
+            if (!capture.Read(_image) || _image.Empty())
+            {
+                throw new SourceFaultException($"no frames could be read from '{_target}'");
+            }
+        }
+        _context.Stats.CountCaptured();
+        _context.Stats.CountDecoded();
+        if (!_context.ShouldEncode)
+        {
+            return null;
+        }
+        _width = _image.Width;
+        _height = _image.Height;
+        var frame = _encoder!.Encode(_image, _context.Pool);
+        frame.TimestampMicros = Clock.UnixMicrosNow();
+        _context.Stats.CountEncoded(_encoder.LastEncodeTime);
+        return frame;
+    }
+
+    public void Close()
+    {
+        _capture?.Dispose();
+        _capture = null;
+    }
+
+    /// <summary>Local files and devices retry every second; network streams back off up to 30 s.</summary>
+    public TimeSpan RetryDelay(int failures) => _mode == Mode.Url
+        ? TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1)))
+        : TimeSpan.FromSeconds(1);
+
+    public void Dispose()
+    {
+        Close();
+        _encoder?.Dispose();
+        _image.Dispose();
+    }
+
+    internal static string RedactCredentials(string url)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0)
+        {
+            return url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal);
+        }
+        return url;
+    }
+}

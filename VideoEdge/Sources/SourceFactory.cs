@@ -1,0 +1,56 @@
+namespace VideoEdge.Sources;
+
+/// <summary>Turns a --source value into the source that captures it.</summary>
+public static class SourceFactory
+{
+    /// <summary>The "auto" default: the first camera when one is plugged in, else the test pattern.</summary>
+    public static string ResolveAuto(string source) =>
+        source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : source;
+
+    /// <summary>A problem with the value itself (exit code 2), or null when it may be tried.</summary>
+    public static string? Validate(string source)
+    {
+        if (source.StartsWith("file:", StringComparison.Ordinal))
+        {
+            var path = source[5..];
+            try
+            {
+                using var _ = File.OpenRead(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                return $"a readable video file (cannot read '{path}': {ex.Message})";
+            }
+            return null;
+        }
+        if (source is "test" or "auto"
+            || source.StartsWith("/dev/", StringComparison.Ordinal)
+            || int.TryParse(source, out _)
+            || Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "rtsp" or "rtsps" or "http" or "https" or "rtmp" or "udp" or "tcp" or "srt")
+        {
+            return null;
+        }
+        return "test, file:PATH, /dev/videoN, an OpenCV camera index, or a rtsp:// or http:// URL";
+    }
+
+    public static IFrameSource Create(string source, CaptureContext context)
+    {
+        if (source == "test")
+        {
+            return new TestPatternSource(context);
+        }
+        if (source.StartsWith("file:", StringComparison.Ordinal))
+        {
+            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.File, source[5..]);
+        }
+        if (source.StartsWith("/dev/video", StringComparison.Ordinal) && int.TryParse(source.AsSpan(10), out var index))
+        {
+            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (int.TryParse(source, out var number))
+        {
+            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.Url, source);
+    }
+}

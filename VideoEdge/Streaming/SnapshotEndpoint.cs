@@ -1,0 +1,89 @@
+using VideoEdge.Api;
+using VideoEdge.Cameras;
+using VideoEdge.Frames;
+
+namespace VideoEdge.Streaming;
+
+/// <summary>
+/// GET /snapshot.jpg: the latest frame; with ?fresh=1 the next one captured after the request
+/// arrived. Waits are bounded by --snapshot-timeout and answered with 503 and the reason.
+/// </summary>
+public static class SnapshotEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, Camera camera)
+    {
+        if (!ViewerRequest.TryReadFlag(context, "fresh", out var fresh, out var problem))
+        {
+            await problem!.WriteAsync(context);
+            return;
+        }
+        var hub = camera.Hub;
+        hub.RequestFrame();
+        var frame = fresh ? null : AcquireCurrent(camera);
+        if (frame is null)
+        {
+            var after = hub.LatestSequence;
+            var deadline = Environment.TickCount64 + (long)camera.Options.SnapshotTimeout.TotalMilliseconds;
+            try
+            {
+                // Snapshots are rare; a short poll keeps the hub's viewer list to real viewers.
+                while (hub.LatestSequence <= after && Environment.TickCount64 < deadline && !hub.IsClosed)
+                {
+                    await Task.Delay(5, context.RequestAborted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            frame = hub.LatestSequence > after ? hub.AcquireLatest() : null;
+        }
+        if (frame is null)
+        {
+            var reason = camera.Capture.OfflineReason ?? "no frame was captured in time";
+            context.Response.Headers.RetryAfter = "1";
+            await ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "No frame available",
+                $"Camera '{camera.Name}' has no frame to give: {reason}.").WriteAsync(context);
+            return;
+        }
+        try
+        {
+            var response = context.Response;
+            response.ContentType = "image/jpeg";
+            response.ContentLength = frame.Length;
+            ViewerRequest.NoStore(response);
+            Span<byte> stamp = stackalloc byte[32];
+            var n = MjpegWriter.FormatSeconds(frame.TimestampMicros, stamp);
+            response.Headers["X-Timestamp"] = System.Text.Encoding.ASCII.GetString(stamp[..n]);
+            response.Headers["X-Frame-Sequence"] = frame.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await response.Body.WriteAsync(frame.Memory, context.RequestAborted);
+            }
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+        }
+        finally
+        {
+            frame.Release();
+        }
+    }
+
+    /// <summary>The latest frame, unless the encoder idled (--slowdown) and it is stale.</summary>
+    private static Frame? AcquireCurrent(Camera camera)
+    {
+        var frame = camera.Hub.AcquireLatest();
+        if (frame is null)
+        {
+            return null;
+        }
+        var ageMicros = Clock.UnixMicrosNow() - frame.TimestampMicros;
+        if (camera.Options.Slowdown && !frame.IsNoSignal && ageMicros > 1_000_000)
+        {
+            frame.Release();
+            return null;
+        }
+        return frame;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Connections.Features;
+using VideoEdge.Api;
+
+namespace VideoEdge.Streaming;
+
+/// <summary>What every image endpoint reads from the request: validated query values and the peer.</summary>
+public static class ViewerRequest
+{
+    public const double MaxFps = 240;
+
+    /// <summary>The ?fps= cap (0 = none), or a problem to answer with 400.</summary>
+    public static bool TryReadFps(HttpContext context, out double fps, out ApiProblem? problem)
+    {
+        fps = 0;
+        problem = null;
+        var values = context.Request.Query["fps"];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count == 1
+            && double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out fps)
+            && fps is > 0 and <= MaxFps && double.IsFinite(fps))
+        {
+            return true;
+        }
+        problem = ApiProblem.BadRequest("Invalid fps", $"'fps' must appear once, as a number greater than 0 and at most {MaxFps}.");
+        return false;
+    }
+
+    /// <summary>Reads a 0/1 switch such as ?fresh=1 or ?meta=1.</summary>
+    public static bool TryReadFlag(HttpContext context, string name, out bool value, out ApiProblem? problem)
+    {
+        value = false;
+        problem = null;
+        var values = context.Request.Query[name];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count == 1 && values[0] is "0" or "1" or "true" or "false" or "")
+        {
+            value = values[0] is "1" or "true" or "";
+            return true;
+        }
+        problem = ApiProblem.BadRequest($"Invalid {name}", $"'{name}' must be 1 or 0.");
+        return false;
+    }
+
+    public static string Remote(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } ip ? $"{ip}:{context.Connection.RemotePort}" : "local";
+
+    /// <summary>
+    /// Caps the kernel's send buffer for this connection. Left alone it autotunes to megabytes, and a
+    /// slow viewer then works through seconds of old frames; bounded, it sees current ones at a lower rate.
+    /// </summary>
+    public static void LimitSendBuffer(HttpContext context, int bytes)
+    {
+        if (bytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            try
+            {
+                socket.SendBufferSize = bytes;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        }
+    }
+
+    public static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store, no-cache, must-revalidate, max-age=0";
+        response.Headers.Pragma = "no-cache";
+    }
+}

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using VideoEdge.Encoding;
+using VideoEdge.Imaging;
 
 namespace VideoEdge.Sources;
 

@@ -1,5 +1,5 @@
 using OpenCvSharp;
-using VideoEdge.Encoding;
+using VideoEdge.Imaging;
 using VideoEdge.Frames;
 
 namespace VideoEdge.Sources;

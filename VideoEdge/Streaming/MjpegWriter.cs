@@ -20,23 +20,29 @@ public static class MjpegWriter
     private static ReadOnlySpan<byte> PartTrailer => "\r\n--videoedgeframe\r\n"u8;
 
     /// <summary>Upper bound of <see cref="WritePartHeader"/>'s output.</summary>
-    public const int MaxHeaderBytes = 128;
+    public const int MaxHeaderBytes = 160;
 
-    public static void WritePartHeader(IBufferWriter<byte> writer, int length, long timestampMicros)
+    public static void WritePartHeader(IBufferWriter<byte> writer, int length, long timestampMicros, long sequence)
     {
         var span = writer.GetSpan(MaxHeaderBytes);
-        var n = WritePartHeader(span, length, timestampMicros);
+        var n = WritePartHeader(span, length, timestampMicros, sequence);
         writer.Advance(n);
     }
 
-    /// <summary>Formats the part headers into <paramref name="destination"/>; returns the byte count.</summary>
-    public static int WritePartHeader(Span<byte> destination, int length, long timestampMicros)
+    /// <summary>
+    /// Formats the part headers into <paramref name="destination"/>; returns the byte count.
+    /// X-Frame-Sequence lets a viewer see exactly which frames it skipped.
+    /// </summary>
+    public static int WritePartHeader(Span<byte> destination, int length, long timestampMicros, long sequence)
     {
         var n = Copy("Content-Type: image/jpeg\r\nContent-Length: "u8, destination);
         Utf8Formatter.TryFormat(length, destination[n..], out var w);
         n += w;
         n += Copy("\r\nX-Timestamp: "u8, destination[n..]);
         n += FormatSeconds(timestampMicros, destination[n..]);
+        n += Copy("\r\nX-Frame-Sequence: "u8, destination[n..]);
+        Utf8Formatter.TryFormat(sequence, destination[n..], out w);
+        n += w;
         n += Copy("\r\n\r\n"u8, destination[n..]);
         return n;
     }
@@ -44,7 +50,7 @@ public static class MjpegWriter
     /// <summary>Writes one whole part: headers, the JPEG, and the boundary that closes it.</summary>
     public static void WritePart(IBufferWriter<byte> writer, Frame frame)
     {
-        WritePartHeader(writer, frame.Length, frame.TimestampMicros);
+        WritePartHeader(writer, frame.Length, frame.TimestampMicros, frame.Sequence);
         writer.Write(frame.Span);
         writer.Write(PartTrailer);
     }

@@ -4,7 +4,7 @@ using OpenCvSharp.Internal;
 using OpenCvSharp.Internal.Vectors;
 using VideoEdge.Frames;
 
-namespace VideoEdge.Encoding;
+namespace VideoEdge.Imaging;
 
 /// <summary>
 /// Encodes a BGR image once into a pooled frame. The native output vector and the InputArray

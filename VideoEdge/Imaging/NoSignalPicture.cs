@@ -2,7 +2,7 @@ using System.Reflection;
 using OpenCvSharp;
 using VideoEdge.Frames;
 
-namespace VideoEdge.Encoding;
+namespace VideoEdge.Imaging;
 
 /// <summary>
 /// The frame viewers get while a source is down: "NO SIGNAL", the reason and the UTC time, at the

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using OpenCvSharp.Internal;
 
-namespace VideoEdge.Encoding;
+namespace VideoEdge.Imaging;
 
 /// <summary>
 /// OpenCV is loaded lazily, only by work that touches pixels, so an MJPEG camera runs on a board

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using VideoEdge.Cameras;
+using VideoEdge.Configuration;
+using VideoEdge.Hosting;
+
+namespace VideoEdge.Tests.Infrastructure;
+
+/// <summary>The real app with real Kestrel on 127.0.0.1, port 0, inside the test process.</summary>
+public sealed class EdgeTestServer : IAsyncDisposable
+{
+    private EdgeTestServer(WebApplication app, string baseUrl)
+    {
+        App = app;
+        BaseUrl = baseUrl;
+        Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+    public string BaseUrl { get; }
+    public Uri WebSocketBase => new(BaseUrl.Replace("http://", "ws://", StringComparison.Ordinal));
+    public HttpClient Http { get; }
+    public CameraSet Cameras => App.Services.GetRequiredService<CameraSet>();
+    public Camera Camera => Cameras.Default;
+
+    /// <summary>Starts the server with these flags (plus --listen 127.0.0.1:0 unless given).</summary>
+    public static async Task<EdgeTestServer> StartAsync(params string[] args)
+    {
+        var all = args.Contains("--listen") ? args : [.. args, "--listen", "127.0.0.1:0"];
+        var (options, error) = OptionsParser.Parse(all, _ => null);
+        Assert.True(options is not null, error);
+        var app = EdgeApp.Build(options!);
+        await app.StartAsync();
+        var url = EdgeApp.ServerUrls(app).First();
+        return new EdgeTestServer(app, url);
+    }
+
+    /// <summary>Waits until the camera has published at least one frame.</summary>
+    public async Task WaitForFramesAsync(long count = 1, Camera? camera = null)
+    {
+        camera ??= Camera;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (camera.Hub.LatestSequence < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"camera {camera.Name} published no frame in 20 s");
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+    }
+}

@@ -60,6 +60,8 @@ static int (*real_faccessat)(int, const char *, int, int);
 static int (*real_stat)(const char *, struct stat *);
 static int (*real_lstat)(const char *, struct stat *);
 static int (*real_fstatat)(int, const char *, struct stat *, int);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
 
 /* ------------------------------------------------------------------- config */
 
@@ -313,6 +315,8 @@ static void init_real(void)
 	real_stat = dlsym(RTLD_NEXT, "stat");
 	real_lstat = dlsym(RTLD_NEXT, "lstat");
 	real_fstatat = dlsym(RTLD_NEXT, "fstatat");
+	real_fopen = dlsym(RTLD_NEXT, "fopen");
+	real_fopen64 = dlsym(RTLD_NEXT, "fopen64");
 	if (!real_stat)
 		real_stat = sys_stat;
 	if (!real_lstat)
@@ -1363,6 +1367,8 @@ static const char *ioctl_name(unsigned req)
 #undef N
 }
 
+static int fake_present(const char *path);
+
 static struct slot *lookup(int fd)
 {
 	if (fd < 0 || fd >= FDTAB)
@@ -1459,6 +1465,61 @@ static void fake_close(struct slot *s, int fd)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* v4l-utils identify a node by reading /sys/dev/char/<maj>:<min>/uevent for
+ * the st_rdev that stat() reported, so serve that file too. */
+#define FAKE_MAJOR 81
+static int uevent_fd(const char *path)
+{
+	static const char pre[] = "/sys/dev/char/81:";
+	if (!path || strncmp(path, pre, sizeof pre - 1))
+		return -1;
+	char *end;
+	long mi = strtol(path + sizeof pre - 1, &end, 10);
+	if (end == path + sizeof pre - 1 || strcmp(end, "/uevent") || mi < 0 || mi >= cfg.ndev ||
+	    fake_present(cfg.dev[mi]) <= 0)
+		return -1;
+	const char *base = strrchr(cfg.dev[mi], '/');
+	base = base ? base + 1 : cfg.dev[mi];
+	char txt[300];
+	int n;
+	if (!strncmp(base, "video", 5) && base[5] >= '0' && base[5] <= '9')
+		n = snprintf(txt, sizeof txt, "MAJOR=%d\nMINOR=%ld\nDEVNAME=%s\n", FAKE_MAJOR, mi, base);
+	else
+		n = snprintf(txt, sizeof txt, "MAJOR=%d\nMINOR=%ld\nDEVNAME=video%ld\n", FAKE_MAJOR, mi, mi);
+	int fd = memfd_create("uevent", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, txt, n) != n || lseek(fd, 0, SEEK_SET) != 0) {
+		real_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static FILE *fopen_common(const char *path, const char *mode, FILE *(*real)(const char *, const char *))
+{
+	init();
+	if (mode && mode[0] == 'r') {
+		int fd = uevent_fd(path);
+		if (fd >= 0) {
+			FILE *f = fdopen(fd, "r");
+			if (!f)
+				real_close(fd);
+			return f;
+		}
+	}
+	return real(path, mode);
+}
+
+EXPORT FILE *fopen(const char *restrict path, const char *restrict mode)
+{
+	return fopen_common(path, mode, real_fopen);
+}
+EXPORT FILE *fopen64(const char *restrict path, const char *restrict mode)
+{
+	return fopen_common(path, mode, real_fopen64 ? real_fopen64 : real_fopen);
+}
+
 static int want_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
 
 EXPORT int open(const char *path, int flags, ...)
@@ -1474,6 +1535,9 @@ EXPORT int open(const char *path, int flags, ...)
 	int di = dev_index(path);
 	if (di >= 0)
 		return fake_open(di, flags);
+	int u = uevent_fd(path);
+	if (u >= 0)
+		return u;
 	return real_open(path, flags, mode);
 }
 
@@ -1490,6 +1554,9 @@ EXPORT int open64(const char *path, int flags, ...)
 	int di = dev_index(path);
 	if (di >= 0)
 		return fake_open(di, flags);
+	int u = uevent_fd(path);
+	if (u >= 0)
+		return u;
 	return real_open(path, flags | O_LARGEFILE, mode);
 }
 
@@ -1691,7 +1758,7 @@ static int fake_stat(int di, struct stat *st)
 	st->st_mode = S_IFCHR | 0660;
 	st->st_nlink = 1;
 	st->st_gid = 44; /* "video" on Debian */
-	st->st_rdev = makedev(81, di);
+	st->st_rdev = makedev(FAKE_MAJOR, di);
 	st->st_blksize = 4096;
 	st->st_dev = makedev(0, 5);
 	st->st_ino = 1000 + di;

@@ -1496,9 +1496,10 @@ static int uevent_fd(const char *path)
 	return fd;
 }
 
-static FILE *fopen_common(const char *path, const char *mode, FILE *(*real)(const char *, const char *))
+static FILE *fopen_common(const char *path, const char *mode, int large)
 {
 	init();
+	FILE *(*real)(const char *, const char *) = large && real_fopen64 ? real_fopen64 : real_fopen;
 	if (mode && mode[0] == 'r') {
 		int fd = uevent_fd(path);
 		if (fd >= 0) {
@@ -1513,11 +1514,11 @@ static FILE *fopen_common(const char *path, const char *mode, FILE *(*real)(cons
 
 EXPORT FILE *fopen(const char *restrict path, const char *restrict mode)
 {
-	return fopen_common(path, mode, real_fopen);
+	return fopen_common(path, mode, 0);
 }
 EXPORT FILE *fopen64(const char *restrict path, const char *restrict mode)
 {
-	return fopen_common(path, mode, real_fopen64 ? real_fopen64 : real_fopen);
+	return fopen_common(path, mode, 1);
 }
 
 static int want_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }

@@ -135,7 +135,7 @@ public sealed class FakeCameraTests(FakeCameraFixture fx) : IClassFixture<FakeCa
         Assert.Equal(Enumerable.Range(0, 30), seqs);
         var ts = dq.Select(m => double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)).ToList();
         var span = ts[^1] - ts[0];
-        Assert.InRange(span, 29 / 30.0 - 0.02, 29 / 30.0 + 0.15);
+        Assert.InRange(span, 29 / 30.0 - 0.02, 29 / 30.0 + 0.5);
         Assert.True(r.Elapsed.TotalSeconds >= 0.9, r.ToString());
     }
 
@@ -287,17 +287,17 @@ public sealed class FakeCameraTests(FakeCameraFixture fx) : IClassFixture<FakeCa
         Assert.Equal("0", V("dqbuf1_seq"));
         Assert.Equal("EAGAIN", V("dqbuf_empty"));
         Assert.Equal("0", V("poll_empty"));
-        Assert.InRange(Ms("poll_wait_ms"), 40, 160);           // next frame is one 100 ms interval after the first
+        Assert.InRange(Ms("poll_wait_ms"), 40, 400); // the next frame is due one 100 ms interval after the first
         Assert.Equal("1", V("epoll"));
         Assert.Equal("ok", V("blocking_dqbuf"));
-        Assert.InRange(Ms("blocking_wait_ms"), 40, 160);
+        Assert.InRange(Ms("blocking_wait_ms"), 40, 400);
         Assert.Equal("ENODEV", V("unplug_errno"));
         Assert.Equal("6", V("delivered"));
         Assert.Equal("1", V("poll_after_unplug"));
         Assert.Equal("ENODEV", V("querycap_after_unplug"));
         Assert.Equal("ENOENT", V("reopen_while_unplugged"));
         Assert.Equal("ENOENT", V("stat_while_unplugged"));
-        Assert.InRange(Ms("replug_ms"), 350, 1500);
+        Assert.InRange(Ms("replug_ms"), 300, 2000);
         Assert.Equal("ok", V("querycap_after_replug"));
         Assert.Equal("ENODEV", V("old_fd_after_replug"));
         Assert.Equal("ok", V("stream_after_replug"));

@@ -6,4 +6,5 @@ namespace VideoEdge.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(StateDto))]
+[JsonSerializable(typeof(CameraSummaryDto[]))]
 internal sealed partial class EdgeJsonContext : JsonSerializerContext;

@@ -89,6 +89,7 @@ public static partial class EdgeApp
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapCameraEndpoints();
+        app.MapCamerasEndpoint();
         return app;
     }
 

@@ -5,6 +5,8 @@ namespace VideoEdge.Cameras;
 /// <summary>Every camera of this process; the first also answers on the top-level paths.</summary>
 public sealed class CameraSet(IReadOnlyList<Camera> cameras) : IDisposable
 {
+    private int _disposed;
+
     public IReadOnlyList<Camera> All { get; } = cameras;
 
     public Camera Default => All[0];
@@ -15,8 +17,13 @@ public sealed class CameraSet(IReadOnlyList<Camera> cameras) : IDisposable
         return camera is not null;
     }
 
+    /// <summary>Stops every camera; safe to call twice (the host stops it, then the container disposes it).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         foreach (var camera in All)
         {
             camera.Dispose();

@@ -12,8 +12,12 @@ public sealed class ThreeCameraTests
     [Fact]
     public async Task Each_viewer_gets_every_frame_of_its_own_camera_and_nothing_else()
     {
+        // Different pictures per camera, so a frame routed to the wrong viewer would be recognised.
+        var dir = TestVideos.NewDirectory();
+        var back = TestVideos.Solid(dir, "back", new OpenCvSharp.Scalar(255, 0, 0));
+        var yard = TestVideos.Solid(dir, "yard", new OpenCvSharp.Scalar(0, 160, 0));
         await using var server = await EdgeTestServer.StartAsync(
-            "--camera", "front=test", "--camera", "back=test", "--camera", "yard=test", "--fps", Fps.ToString(), "--resolution", "320x240");
+            "--camera", "front=test", "--camera", "back=file:" + back, "--camera", "yard=file:" + yard, "--fps", Fps.ToString(), "--resolution", "320x240");
         var cams = server.Cameras.All;
         Assert.Equal(["front", "back", "yard"], cams.Select(c => c.Name));
         foreach (var camera in cams)
@@ -64,6 +68,7 @@ public sealed class ThreeCameraTests
             }
             Assert.True(compared >= frames.Count * 0.9, $"{camera}: the tap saw only {compared} of {frames.Count} frames");
         }
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -73,7 +78,8 @@ public sealed class ThreeCameraTests
             "--camera", "a=test", "--camera", "b=test", "--camera", "c=test", "--fps", "10", "--resolution", "320x240");
         foreach (var camera in server.Cameras.All)
         {
-            await server.WaitForFramesAsync(3, camera);
+            // Long enough for the two-second rate window to fill.
+            await server.WaitForFramesAsync(25, camera);
         }
         await using var viewer1 = await MjpegClient.ConnectAsync(server.BaseUrl + "/cams/b/stream.mjpg");
         await using var viewer2 = await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, "/cams/b/ws"));

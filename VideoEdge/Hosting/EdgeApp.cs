@@ -48,7 +48,13 @@ public static partial class EdgeApp
     /// <summary>The app for these options, not yet started (tests start it on port 0).</summary>
     public static WebApplication Build(EdgeOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the binary's folder, not the working directory (systemd starts us in /),
+        // and appsettings reloading is off: its file watcher walks and watches every folder below the root.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

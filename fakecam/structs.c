@@ -1,12 +1,14 @@
 /* Prints the layout of the V4L2 structs as this compiler sees them, one
  * "<struct>.<field> <offset>" / "<struct>.size <bytes>" per line, so a test can
- * check a managed mirror of them against the target ABI. */
+ * check a managed mirror of them against the target ABI; "ioctl.<name> <code>"
+ * lines give the request numbers those sizes produce. */
 #include <linux/videodev2.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #define S(t) printf(#t ".size %zu\n", sizeof(struct t))
 #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f))
+#define IOC(r) printf("ioctl." #r " %lu\n", (unsigned long)(r))
 
 int main(void)
 {
@@ -106,5 +108,25 @@ int main(void)
 	F(v4l2_input, index);
 	F(v4l2_input, name);
 	F(v4l2_input, type);
+
+	IOC(VIDIOC_QUERYCAP);
+	IOC(VIDIOC_ENUM_FMT);
+	IOC(VIDIOC_G_FMT);
+	IOC(VIDIOC_S_FMT);
+	IOC(VIDIOC_REQBUFS);
+	IOC(VIDIOC_QUERYBUF);
+	IOC(VIDIOC_QBUF);
+	IOC(VIDIOC_DQBUF);
+	IOC(VIDIOC_STREAMON);
+	IOC(VIDIOC_STREAMOFF);
+	IOC(VIDIOC_G_PARM);
+	IOC(VIDIOC_S_PARM);
+	IOC(VIDIOC_ENUMINPUT);
+	IOC(VIDIOC_G_CTRL);
+	IOC(VIDIOC_S_CTRL);
+	IOC(VIDIOC_QUERYCTRL);
+	IOC(VIDIOC_QUERYMENU);
+	IOC(VIDIOC_ENUM_FRAMESIZES);
+	IOC(VIDIOC_ENUM_FRAMEINTERVALS);
 	return 0;
 }

@@ -1,0 +1,91 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace VideoEdge.Sources.V4l2;
+
+/// <summary>
+/// The few libc calls V4L2 capture needs. They are resolved in the process's global symbol scope
+/// (the main program handle) rather than by loading libc.so.6 and looking inside it, so that an
+/// LD_PRELOAD library — the fake camera in the tests, or a user's v4l2convert/libv4l shim — sees
+/// them, under the JIT and in the Native AOT binary alike.
+/// </summary>
+internal static unsafe partial class Libc
+{
+    private const string Library = "libc";
+
+    public const int O_RDWR = 2;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+
+    public const int PROT_READ = 1;
+    public const int PROT_WRITE = 2;
+    public const int MAP_SHARED = 1;
+
+    public const short POLLIN = 0x1;
+    public const short POLLERR = 0x8;
+    public const short POLLHUP = 0x10;
+    public const short POLLNVAL = 0x20;
+
+    public const int CLOCK_MONOTONIC = 1;
+
+    public const int EINTR = 4;
+    public const int EIO = 5;
+    public const int ENOENT = 2;
+    public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int EACCES = 13;
+    public const int EBUSY = 16;
+    public const int ENODEV = 19;
+    public const int EINVAL = 22;
+    public const int ENOTTY = 25;
+    public const int ERANGE = 34;
+    public const int EPERM = 1;
+    public const int ENXIO = 6;
+    public const int ESHUTDOWN = 108;
+
+    static Libc() => NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, ResolveGlobalScope);
+
+    private static IntPtr ResolveGlobalScope(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == Library ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public nint Seconds;
+        public nint Nanoseconds;
+    }
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport(Library, EntryPoint = "clock_gettime", SetLastError = true)]
+    public static partial int ClockGetTime(int clock, TimeSpec* time);
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    /// <summary>The C library's wording of an errno value, for logs ("No such device").</summary>
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}

@@ -5,8 +5,8 @@ using VideoEdge.Frames;
 namespace VideoEdge.Sources;
 
 /// <summary>
-/// Files, network streams (RTSP/HTTP through OpenCV's bundled FFmpeg) and, until the native V4L2
-/// capture takes over, cameras by OpenCV index. Every frame is decoded by OpenCV and encoded once.
+/// Files, network streams (RTSP/HTTP through OpenCV's bundled FFmpeg) and cameras by OpenCV index
+/// (device paths go to the native V4l2Source). Every frame is decoded by OpenCV and encoded once.
 /// </summary>
 public sealed class OpenCvCaptureSource : IFrameSource
 {

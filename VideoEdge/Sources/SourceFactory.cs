@@ -43,9 +43,9 @@ public static class SourceFactory
         {
             return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.File, source[5..]);
         }
-        if (source.StartsWith("/dev/video", StringComparison.Ordinal) && int.TryParse(source.AsSpan(10), out var index))
+        if (source.StartsWith("/dev/", StringComparison.Ordinal))
         {
-            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return new V4l2.V4l2Source(context, source);
         }
         if (int.TryParse(source, out var number))
         {

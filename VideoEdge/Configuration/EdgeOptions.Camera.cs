@@ -1,0 +1,39 @@
+namespace VideoEdge.Configuration;
+
+/// <summary>Settings of V4L2 (USB) cameras.</summary>
+public sealed partial class EdgeOptions
+{
+    /// <summary>mjpeg, yuyv, nv12 or auto (MJPEG when offered, else YUYV, else NV12).</summary>
+    public string CaptureFormat { get; set; } = "auto";
+    public int CaptureBuffers { get; set; } = 4;
+    public TimeSpan DeviceTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan DeviceErrorDelay { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How many identical frames in a row may be skipped (0: publish every frame).</summary>
+    public int DropSameFrames { get; set; }
+    public bool ListDevices { get; set; }
+
+    internal static IEnumerable<OptionSpec> CameraSpecs =>
+    [
+        new("format", "auto", "Pixel format to ask a V4L2 camera for: mjpeg (passed through, no encode), yuyv, nv12, or auto (the first of those offered).",
+            (o, v) =>
+            {
+                var format = v.Trim().ToLowerInvariant();
+                if (format is "mjpeg" or "yuyv" or "nv12" or "auto")
+                {
+                    o.CaptureFormat = format;
+                    return null;
+                }
+                return "mjpeg, yuyv, nv12 or auto";
+            }),
+        new("buffers", "4", "V4L2 capture buffers to request (2-32).",
+            (o, v) => ParseInt(v, 2, 32, x => o.CaptureBuffers = x, "an integer from 2 to 32")),
+        new("device-timeout", "1", "Seconds without a frame before a V4L2 camera counts as lost (no-signal frames, reopen).",
+            (o, v) => ParseDouble(v, 0.1, 60, x => o.DeviceTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60")),
+        new("device-error-delay", "1", "Seconds between attempts to reopen a lost V4L2 camera.",
+            (o, v) => ParseDouble(v, 0.1, 60, x => o.DeviceErrorDelay = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60")),
+        new("drop-same-frames", "0", "Skip a frame identical to the previous one, at most N times in a row (saves bandwidth on static scenes; 0 = off).",
+            (o, v) => ParseInt(v, 0, 1000, x => o.DropSameFrames = x, "an integer from 0 to 1000")),
+        new("list-devices", "off", "Print every /dev/video* camera (and the --source/--device given) with its driver, formats, sizes, frame rates and controls, then exit.",
+            (o, v) => ParseBool(v, x => o.ListDevices = x), IsSwitch: true),
+    ];
+}

@@ -49,7 +49,7 @@ public sealed class JpegDhtTests
     public void StandardTablesAreWellFormedAndEqualLibjpegs()
     {
         var ours = TablesOf([0xFF, 0xD8, .. JpegDht.StandardTables, 0xFF, 0xDA]);
-        Assert.Equal([0x00, 0x01, 0x10, 0x11], ours.Keys.Order());
+        Assert.Equal(new byte[] { 0x00, 0x01, 0x10, 0x11 }, ours.Keys.Order());
         Assert.Equal(12 + 16, ours[0x00].Length);
         Assert.Equal(162 + 16, ours[0x10].Length);
 
@@ -66,7 +66,7 @@ public sealed class JpegDhtTests
     public void AFrameWithoutTablesDecodesToTheSamePixelsOnceTheyAreInserted()
     {
         var original = EncodeTestImage(out var image);
-        using var _ = image;
+        using var source = image;
         var stripped = FakeCamera.StripDht(original);
         Assert.Equal(JpegCheck.NeedsTables, JpegDht.Inspect(stripped, out var length, out var scan));
         Assert.Equal(stripped.Length, length);

@@ -12,6 +12,7 @@ namespace VideoEdge.Api;
 public static class CameraRoutes
 {
     private static readonly string[] GetHead = ["GET", "HEAD"];
+    private static readonly string[] Put = ["PUT"];
 
     private delegate Task CameraHandler(HttpContext context, Camera camera);
 
@@ -35,7 +36,7 @@ public static class CameraRoutes
     private static void Map(IEndpointRouteBuilder app, string prefix, Func<HttpContext, Camera?> resolve)
     {
         var cameras = app.ServiceProvider.GetRequiredService<CameraSet>();
-        void Add(string path, CameraHandler handler) => app.MapMethods(prefix + path, GetHead, ctx =>
+        void Add(string path, CameraHandler handler, string[]? methods = null) => app.MapMethods(prefix + path, methods ?? GetHead, ctx =>
         {
             var camera = resolve(ctx);
             return camera is null
@@ -48,5 +49,7 @@ public static class CameraRoutes
         Add("/ws", WebSocketEndpoint.HandleAsync);
         Add("/snapshot.jpg", SnapshotEndpoint.HandleAsync);
         Add(prefix.Length == 0 ? "/api/state" : "/state", StateEndpoint.HandleAsync);
+        Add(prefix.Length == 0 ? "/api/camera/controls" : "/controls", CameraControlsEndpoint.ListAsync);
+        Add(prefix.Length == 0 ? "/api/camera/controls/{control}" : "/controls/{control}", CameraControlsEndpoint.SetAsync, Put);
     }
 }

@@ -7,4 +7,6 @@ namespace VideoEdge.Api;
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(StateDto))]
 [JsonSerializable(typeof(CameraSummaryDto[]))]
+[JsonSerializable(typeof(ControlsDto))]
+[JsonSerializable(typeof(ControlValueDto))]
 internal sealed partial class EdgeJsonContext : JsonSerializerContext;

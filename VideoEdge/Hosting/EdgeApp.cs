@@ -20,6 +20,10 @@ public static partial class EdgeApp
             return 0;
         }
         var (options, error) = OptionsParser.Parse(args, Environment.GetEnvironmentVariable);
+        if (options is { ListDevices: true })
+        {
+            return Sources.V4l2.DeviceLister.Run(options, Console.Out);
+        }
         if (options is null || (error = ValidateSources(options)) is not null)
         {
             Console.Error.WriteLine("video-edge: " + error);

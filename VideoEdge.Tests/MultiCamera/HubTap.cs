@@ -41,6 +41,8 @@ internal sealed class HubTap : IAsyncDisposable
 
     public static string Hash(ReadOnlySpan<byte> data) => Convert.ToHexString(SHA256.HashData(data));
 
+    public static string Hash(byte[] data) => Hash(data.AsSpan());
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

@@ -5,7 +5,12 @@ namespace VideoEdge.Configuration;
 /// <summary>Reads settings from VIDEOEDGE_* environment variables, then command-line flags (flags win).</summary>
 public static class OptionsParser
 {
-    public static IReadOnlyList<OptionSpec> Specs { get; } = [.. EdgeOptions.CoreSpecs, .. EdgeOptions.CameraSpecs];
+    public static IReadOnlyList<OptionSpec> Specs { get; } =
+    [
+        .. EdgeOptions.CoreSpecs,
+        .. EdgeOptions.CameraSpecs,
+        .. EdgeOptions.RemoteSpecs,
+    ];
 
     /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>
     public static (EdgeOptions? Options, string? Error) Parse(IReadOnlyList<string> args, Func<string, string?> environment)

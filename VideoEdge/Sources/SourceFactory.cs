@@ -3,6 +3,9 @@ namespace VideoEdge.Sources;
 /// <summary>Turns a --source value into the source that captures it.</summary>
 public static class SourceFactory
 {
+    /// <summary>Marks an MJPEG stream to pass through as-is, where plain http:// goes through OpenCV.</summary>
+    private const string RelayPrefix = "mjpeg+";
+
     /// <summary>The "auto" default: the first camera when one is plugged in, else the test pattern.</summary>
     public static string ResolveAuto(string source) =>
         source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : source;
@@ -23,6 +26,12 @@ public static class SourceFactory
             }
             return null;
         }
+        if (source.StartsWith(RelayPrefix, StringComparison.Ordinal))
+        {
+            return Uri.TryCreate(source[RelayPrefix.Length..], UriKind.Absolute, out var upstream) && upstream.Scheme is "http" or "https"
+                ? null
+                : "mjpeg+http://HOST[:PORT]/PATH (or mjpeg+https://) for an MJPEG stream to relay";
+        }
         if (source is "test" or "auto"
             || source.StartsWith("/dev/", StringComparison.Ordinal)
             || int.TryParse(source, out _)
@@ -30,11 +39,15 @@ public static class SourceFactory
         {
             return null;
         }
-        return "test, file:PATH, /dev/videoN, an OpenCV camera index, or a rtsp:// or http:// URL";
+        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, or mjpeg+http://… to relay";
     }
 
     public static IFrameSource Create(string source, CaptureContext context)
     {
+        if (source.StartsWith(RelayPrefix, StringComparison.Ordinal))
+        {
+            return new Relay.MjpegRelaySource(context, source[RelayPrefix.Length..]);
+        }
         if (source == "test")
         {
             return new TestPatternSource(context);

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace VideoEdge.Configuration;
+
+/// <summary>Settings for frames that arrive already encoded: relayed MJPEG streams and pushed JPEGs.</summary>
+public sealed partial class EdgeOptions
+{
+    public const int DefaultMaxFrameBytes = 4 * 1024 * 1024;
+
+    /// <summary>Larger relayed parts and pushed messages are dropped (and counted).</summary>
+    public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
+
+    internal static IEnumerable<OptionSpec> RemoteSpecs =>
+    [
+        new("max-frame-bytes", "4M", "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
+            (o, v) => ParseByteSize(v, 1024, 16 * 1024 * 1024, x => o.MaxFrameBytes = x, "a size from 1K to 16M, e.g. 4M or 500K")),
+    ];
+
+    internal static string? ParseByteSize(string v, int min, int max, Action<int> set, string allowed)
+    {
+        var text = v.Trim().ToUpperInvariant();
+        var unit = 1L;
+        if (text.EndsWith('B'))
+        {
+            text = text[..^1];
+        }
+        if (text.EndsWith('K') || text.EndsWith('M'))
+        {
+            unit = text[^1] == 'K' ? 1024 : 1024 * 1024;
+            text = text[..^1];
+        }
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number * unit >= min && number * unit <= max)
+        {
+            set((int)(number * unit));
+            return null;
+        }
+        return allowed;
+    }
+}

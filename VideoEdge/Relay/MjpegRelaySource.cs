@@ -1,0 +1,165 @@
+using System.Net.Http.Headers;
+using System.Text;
+using VideoEdge.Frames;
+using VideoEdge.Sources;
+
+namespace VideoEdge.Relay;
+
+/// <summary>
+/// mjpeg+http(s)://…: re-serves another server's MJPEG stream (VideoEdge, µStreamer, mjpg-streamer,
+/// an IP camera) without decoding it. Each part is checked for JPEG markers and copied once, from
+/// the receive buffer into a pooled frame, so viewers get the upstream bytes unchanged.
+/// </summary>
+public sealed class MjpegRelaySource : IFrameSource
+{
+    /// <summary>An upstream that sends nothing for this long is treated as gone (a dead peer sends no FIN).</summary>
+    public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly CaptureContext _context;
+    private readonly Uri _url;
+    private readonly AuthenticationHeaderValue? _authorization;
+    private HttpClient? _http;
+    private HttpResponseMessage? _response;
+    private Stream? _stream;
+    private MultipartMjpegParser? _parser;
+    private CancellationTokenSource? _watchdog;
+    private int _width;
+    private int _height;
+
+    /// <param name="url">The upstream http:// or https:// URL (the "mjpeg+" prefix removed).</param>
+    public MjpegRelaySource(CaptureContext context, string url)
+    {
+        _context = context;
+        _url = new Uri(url);
+        if (_url.UserInfo.Length > 0)
+        {
+            // Credentials in the URL become Basic auth; they never appear in Description or logs.
+            _authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(_url.UserInfo))));
+            _url = new UriBuilder(_url) { UserName = "", Password = "" }.Uri;
+        }
+        Description = "mjpeg+" + _url;
+        _width = context.Options.Width;
+        _height = context.Options.Height;
+    }
+
+    public string Kind => "relay";
+    public string Description { get; }
+    public int Width => _width;
+    public int Height => _height;
+    public double Fps => _context.Stats.CaptureRate.PerSecond;
+
+    public void Open(CancellationToken cancellation)
+    {
+        _http ??= new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var request = new HttpRequestMessage(HttpMethod.Get, _url);
+        request.Headers.Authorization = _authorization;
+        _watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        _watchdog.CancelAfter(StallTimeout);
+        try
+        {
+            _response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, _watchdog.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            throw new SourceFaultException(ex is OperationCanceledException
+                ? $"'{Description}' did not answer within {StallTimeout.TotalSeconds:0} s"
+                : $"cannot connect to '{Description}': {ex.Message}", ex);
+        }
+        if (!_response.IsSuccessStatusCode)
+        {
+            throw new SourceFaultException($"'{Description}' answered HTTP {(int)_response.StatusCode} {_response.ReasonPhrase}");
+        }
+        var type = _response.Content.Headers.ContentType;
+        if (type?.MediaType is not { } media || !media.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SourceFaultException($"'{Description}' is not an MJPEG stream (Content-Type: {type?.ToString() ?? "none"})");
+        }
+        var boundary = type.Parameters.FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value;
+        _parser = new MultipartMjpegParser(boundary, _context.Options.MaxFrameBytes);
+        _stream = _response.Content.ReadAsStream(_watchdog.Token);
+        // A blocking read cannot be cancelled; disposing the response ends it (on stop or stall).
+        _watchdog.Token.UnsafeRegister(static r => ((HttpResponseMessage)r!).Dispose(), _response);
+    }
+
+    public Frame? Capture(CancellationToken cancellation)
+    {
+        var parser = _parser ?? throw new SourceFaultException("not open");
+        while (true)
+        {
+            PartStatus status;
+            ReadOnlySpan<byte> part;
+            try
+            {
+                status = parser.TryReadPart(out part);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new SourceFaultException($"'{Description}': {ex.Message}", ex);
+            }
+            if (status == PartStatus.Part && JpegHeader.IsComplete(part))
+            {
+                _context.Stats.CountCaptured();
+                _context.Stats.CountPassthrough();
+                var frame = _context.Pool.RentCopy(part);
+                frame.TimestampMicros = Clock.UnixMicrosNow();
+                if (JpegHeader.TryReadSize(part, out var width, out var height))
+                {
+                    (_width, _height) = (width, height);
+                }
+                frame.Width = _width;
+                frame.Height = _height;
+                return frame;
+            }
+            if (status != PartStatus.NeedMoreData)
+            {
+                // Too large, or not a whole JPEG: one bad part costs only itself.
+                _context.Stats.CountDropped();
+                continue;
+            }
+            Read(parser, cancellation);
+        }
+    }
+
+    private void Read(MultipartMjpegParser parser, CancellationToken cancellation)
+    {
+        int n;
+        try
+        {
+            _watchdog!.CancelAfter(StallTimeout);
+            n = _stream!.Read(parser.GetWriteMemory().Span);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException or OperationCanceledException)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            throw new SourceFaultException(_watchdog!.IsCancellationRequested
+                ? $"'{Description}' sent nothing for {StallTimeout.TotalSeconds:0} s"
+                : $"lost '{Description}': {ex.Message}", ex);
+        }
+        if (n == 0)
+        {
+            throw new SourceFaultException($"'{Description}' ended the stream");
+        }
+        parser.Advance(n);
+    }
+
+    public void Close()
+    {
+        _watchdog?.Dispose();
+        _watchdog = null;
+        _stream?.Dispose();
+        _stream = null;
+        _response?.Dispose();
+        _response = null;
+        _parser = null;
+    }
+
+    /// <summary>Half a second, doubling to at most 10 s, so a restarted upstream is picked up quickly.</summary>
+    public TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(10, 0.5 * Math.Pow(2, Math.Min(failures, 6) - 1)));
+
+    public void Dispose()
+    {
+        Close();
+        _http?.Dispose();
+    }
+}

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using VideoEdge.Cameras;
+using VideoEdge.Security;
+using VideoEdge.Streaming;
 
 namespace VideoEdge.Api;
 
@@ -11,10 +13,11 @@ public static class StateEndpoint
     public static Task HandleAsync(HttpContext context, Camera camera)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(Build(camera), EdgeJsonContext.Default.StateDto, contentType: null, context.RequestAborted);
+        var limits = LimitsDto.From(context.RequestServices.GetRequiredService<ViewerAdmission>(), context.RequestServices.GetRequiredService<Refusals>());
+        return context.Response.WriteAsJsonAsync(Build(camera, limits), EdgeJsonContext.Default.StateDto, contentType: null, context.RequestAborted);
     }
 
-    public static StateDto Build(Camera camera)
+    public static StateDto Build(Camera camera, LimitsDto limits)
     {
         var source = camera.Source;
         var stats = camera.Stats;
@@ -35,7 +38,8 @@ public static class StateEndpoint
                 GC.GetTotalMemory(false),
                 GC.GetTotalAllocatedBytes(false),
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-                ThreadCount()));
+                ThreadCount()),
+            limits);
     }
 
     private static int ThreadCount()

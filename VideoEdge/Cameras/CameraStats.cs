@@ -13,9 +13,13 @@ public sealed class CameraStats
     private long _decoded;
     private long _noSignal;
     private long _encodeTicks;
+    private long _bytesSent;
+    private long _framesSent;
+    private long _framesSkipped;
     private long _lastProgress = Environment.TickCount64;
 
     public RateMeter CaptureRate { get; } = new();
+    public DurationHistogram EncodeTimes { get; } = new();
 
     /// <summary>Frames read from the source (published or not).</summary>
     public long Captured => Interlocked.Read(ref _captured);
@@ -27,6 +31,11 @@ public sealed class CameraStats
     public long Decoded => Interlocked.Read(ref _decoded);
     public long NoSignalFrames => Interlocked.Read(ref _noSignal);
     public TimeSpan EncodeTime => TimeSpan.FromTicks(Interlocked.Read(ref _encodeTicks));
+
+    /// <summary>Totals over every viewer and snapshot ever served (a viewer's own counters leave with it).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public long FramesSent => Interlocked.Read(ref _framesSent);
+    public long FramesSkipped => Interlocked.Read(ref _framesSkipped);
 
     /// <summary>Milliseconds (Environment.TickCount64) when the pipeline last produced anything.</summary>
     public long LastProgress => Interlocked.Read(ref _lastProgress);
@@ -46,6 +55,17 @@ public sealed class CameraStats
     {
         Interlocked.Increment(ref _encoded);
         Interlocked.Add(ref _encodeTicks, took.Ticks);
+        EncodeTimes.Record(took);
+    }
+
+    public void CountSent(int bytes, long skipped)
+    {
+        Interlocked.Increment(ref _framesSent);
+        Interlocked.Add(ref _bytesSent, bytes);
+        if (skipped > 0)
+        {
+            Interlocked.Add(ref _framesSkipped, skipped);
+        }
     }
 
     public void CountNoSignal() => Interlocked.Increment(ref _noSignal);

@@ -10,6 +10,7 @@ public static class OptionsParser
         .. EdgeOptions.CoreSpecs,
         .. EdgeOptions.CameraSpecs,
         .. EdgeOptions.RemoteSpecs,
+        .. EdgeOptions.SecuritySpecs,
     ];
 
     /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>
@@ -81,7 +82,7 @@ public static class OptionsParser
                 return (null, $"--{name} {value}: expected {error}");
             }
         }
-        return (options, null);
+        return options.ValidateSecurity() is { } invalid ? (null, invalid) : (options, null);
     }
 
     public static string Help()

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Configuration;
+using VideoEdge.Security;
 using VideoEdge.Sources;
+using VideoEdge.Streaming;
 
 namespace VideoEdge.Hosting;
 
@@ -87,19 +89,23 @@ public static partial class EdgeApp
             }
             else
             {
-                kestrel.Listen(listen.Address!, listen.Port);
+                kestrel.Listen(listen.Address!, listen.Port, l => Tls.Configure(l, options));
             }
         });
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => CreateCameras(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<CameraService>();
+        builder.Services.AddAccessControl();
+        builder.Services.AddSingleton<ViewerAdmission>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseAccessControl();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapCameraEndpoints();
         app.MapCamerasEndpoint();
+        app.MapOperationsEndpoints();
         return app;
     }
 

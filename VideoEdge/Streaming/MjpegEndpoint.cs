@@ -28,9 +28,14 @@ public static class MjpegEndpoint
         {
             return;
         }
+        var services = context.RequestServices;
+        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        if (admitted is null)
+        {
+            return;
+        }
         var options = camera.Options;
         ViewerRequest.LimitSendBuffer(context, options.SendBufferBytes);
-        var services = context.RequestServices;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);

@@ -58,7 +58,18 @@ public static class SnapshotEndpoint
             response.Headers["X-Frame-Sequence"] = frame.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (!HttpMethods.IsHead(context.Request.Method))
             {
-                await response.Body.WriteAsync(frame.Memory, context.RequestAborted);
+                // The same send deadline as streams: a client that stops reading must not pin a frame for long.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+                deadline.CancelAfter(camera.Options.SendTimeout);
+                try
+                {
+                    await response.Body.WriteAsync(frame.Memory, deadline.Token);
+                    camera.Stats.CountSent(frame.Length, 0);
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+                {
+                    context.Abort();
+                }
             }
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))

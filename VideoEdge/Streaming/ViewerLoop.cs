@@ -37,6 +37,7 @@ public static partial class ViewerLoop
                     await writer.WriteAsync(frame, deadline.Token).ConfigureAwait(false);
                     deadline.CancelAfter(Timeout.InfiniteTimeSpan);
                     client.CountSent(frame.Length, skipped);
+                    camera.Stats.CountSent(frame.Length, skipped);
                 }
                 finally
                 {

@@ -34,6 +34,11 @@ public static partial class WebSocketEndpoint
             return;
         }
         var services = context.RequestServices;
+        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        if (admitted is null)
+        {
+            return;
+        }
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = false });

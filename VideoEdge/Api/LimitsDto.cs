@@ -1,0 +1,15 @@
+using VideoEdge.Security;
+using VideoEdge.Streaming;
+
+namespace VideoEdge.Api;
+
+/// <summary>The process-wide stream limits, how many streams run, and every refusal so far by reason.</summary>
+public sealed record LimitsDto(int MaxClients, int MaxClientsPerIp, int Streams, RefusalsDto Refused)
+{
+    public static LimitsDto From(ViewerAdmission admission, Refusals refusals) => new(
+        admission.MaxClients, admission.MaxClientsPerIp, admission.Active,
+        new RefusalsDto(refusals[RefusalReason.TooManyClients], refusals[RefusalReason.TooManyFromAddress],
+            refusals[RefusalReason.Unauthorized], refusals[RefusalReason.ForbiddenOrigin]));
+}
+
+public sealed record RefusalsDto(long TooManyClients, long TooManyFromAddress, long Unauthorized, long ForbiddenOrigin);

@@ -1,0 +1,148 @@
+using VideoEdge.Cameras;
+using VideoEdge.Security;
+using VideoEdge.Streaming;
+
+namespace VideoEdge.Api;
+
+/// <summary>
+/// GET /metrics: every camera's pipeline counters, its viewers by transport, the encode-time
+/// histogram, the frame pool, plus the process-wide stream limits and refusals, in Prometheus text format.
+/// </summary>
+public static class MetricsEndpoint
+{
+    private static readonly string[] s_transports = ["mjpeg", "websocket", "websocket+meta"];
+
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.ContentType = PrometheusWriter.ContentType;
+        response.Headers.CacheControl = "no-store";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+        var services = context.RequestServices;
+        Write(new PrometheusWriter(response.BodyWriter), services.GetRequiredService<CameraSet>(),
+            services.GetRequiredService<ViewerAdmission>(), services.GetRequiredService<Refusals>());
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    public static void Write(PrometheusWriter w, CameraSet cameras, ViewerAdmission admission, Refusals refusals)
+    {
+        var all = cameras.All;
+        var camera = "camera"u8;
+
+        w.Family("videoedge_frames_captured_total"u8, "counter"u8, "Frames read from the source."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_captured_total"u8, camera, c.Name, c.Stats.Captured);
+        }
+        w.Family("videoedge_frames_published_total"u8, "counter"u8, "Frames handed to viewers (captured and usable)."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_published_total"u8, camera, c.Name, c.Stats.Published);
+        }
+        w.Family("videoedge_frames_encoded_total"u8, "counter"u8, "Frames JPEG-encoded by this process."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_encoded_total"u8, camera, c.Name, c.Stats.Encoded);
+        }
+        w.Family("videoedge_frames_passthrough_total"u8, "counter"u8, "MJPEG camera frames passed through without re-encoding."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_passthrough_total"u8, camera, c.Name, c.Stats.Passthrough);
+        }
+        w.Family("videoedge_frames_dropped_total"u8, "counter"u8, "Frames the source delivered but that could not be used (truncated, not a JPEG, too large)."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_dropped_total"u8, camera, c.Name, c.Stats.Dropped);
+        }
+        w.Family("videoedge_frames_nosignal_total"u8, "counter"u8, "No-signal pictures published while the source was unavailable."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_frames_nosignal_total"u8, camera, c.Name, c.Stats.NoSignalFrames);
+        }
+        w.Family("videoedge_viewer_frames_sent_total"u8, "counter"u8, "Frames sent to viewers and snapshot clients."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_viewer_frames_sent_total"u8, camera, c.Name, c.Stats.FramesSent);
+        }
+        w.Family("videoedge_viewer_frames_skipped_total"u8, "counter"u8, "Frames viewers skipped because they were still busy with an older one."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_viewer_frames_skipped_total"u8, camera, c.Name, c.Stats.FramesSkipped);
+        }
+        w.Family("videoedge_bytes_sent_total"u8, "counter"u8, "JPEG bytes sent to viewers and snapshot clients."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_bytes_sent_total"u8, camera, c.Name, c.Stats.BytesSent);
+        }
+        w.Family("videoedge_clients"u8, "gauge"u8, "Viewers connected now, by transport."u8);
+        foreach (var c in all)
+        {
+            var viewers = c.Hub.Viewers;
+            foreach (var transport in s_transports)
+            {
+                long n = 0;
+                foreach (var v in viewers)
+                {
+                    n += v.Client.Transport == transport ? 1 : 0;
+                }
+                w.Sample("videoedge_clients"u8, camera, c.Name, "transport"u8, transport, n);
+            }
+        }
+        w.Family("videoedge_capture_fps"u8, "gauge"u8, "Frames captured per second over the last two seconds."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_capture_fps"u8, camera, c.Name, c.Stats.CaptureRate.PerSecond);
+        }
+        w.Family("videoedge_source_online"u8, "gauge"u8, "1 while the source delivers frames, 0 while the no-signal picture is shown."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_source_online"u8, camera, c.Name, c.Capture.Online ? 1L : 0L);
+        }
+        w.Family("videoedge_capture_progress_age_seconds"u8, "gauge"u8, "Seconds since the capture loop last produced a frame or no-signal picture (/healthz fails past 5)."u8);
+        var now = Environment.TickCount64;
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_capture_progress_age_seconds"u8, camera, c.Name, (now - c.Stats.LastProgress) / 1000.0);
+        }
+        w.Family("videoedge_encode_seconds"u8, "histogram"u8, "Time to JPEG-encode one frame."u8);
+        foreach (var c in all)
+        {
+            var histogram = c.Stats.EncodeTimes;
+            var bounds = DurationHistogram.BoundsSeconds;
+            long cumulative = 0;
+            for (var i = 0; i < histogram.BucketCount; i++)
+            {
+                cumulative += histogram.CountIn(i);
+                w.Bucket("videoedge_encode_seconds"u8, camera, c.Name, i < bounds.Length ? bounds[i] : double.PositiveInfinity, cumulative);
+            }
+            w.Sample("videoedge_encode_seconds_sum"u8, camera, c.Name, histogram.Sum.TotalSeconds);
+            w.Sample("videoedge_encode_seconds_count"u8, camera, c.Name, cumulative);
+        }
+        w.Family("videoedge_pool_frames_outstanding"u8, "gauge"u8, "Frame buffers rented and not yet returned (the hub holds the latest one)."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_pool_frames_outstanding"u8, camera, c.Name, c.Pool.Outstanding);
+        }
+        w.Family("videoedge_pool_misuse_total"u8, "counter"u8, "References taken or released on frames already back in the pool (a bug if ever above 0)."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_pool_misuse_total"u8, camera, c.Name, c.Pool.Misuse);
+        }
+
+        w.Family("videoedge_streams"u8, "gauge"u8, "MJPEG and WebSocket streams running now, over all cameras."u8);
+        w.Sample("videoedge_streams"u8, admission.Active);
+        w.Family("videoedge_streams_max"u8, "gauge"u8, "The --max-clients limit."u8);
+        w.Sample("videoedge_streams_max"u8, admission.MaxClients);
+        w.Family("videoedge_refusals_total"u8, "counter"u8, "Requests turned away, by reason."u8);
+        var reason = "reason"u8;
+        w.Sample("videoedge_refusals_total"u8, reason, "max_clients", refusals[RefusalReason.TooManyClients]);
+        w.Sample("videoedge_refusals_total"u8, reason, "max_clients_per_ip", refusals[RefusalReason.TooManyFromAddress]);
+        w.Sample("videoedge_refusals_total"u8, reason, "unauthorized", refusals[RefusalReason.Unauthorized]);
+        w.Sample("videoedge_refusals_total"u8, reason, "forbidden_origin", refusals[RefusalReason.ForbiddenOrigin]);
+        w.Family("process_resident_memory_bytes"u8, "gauge"u8, "Resident memory size in bytes."u8);
+        w.Sample("process_resident_memory_bytes"u8, Environment.WorkingSet);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace VideoEdge.Configuration;
+
+/// <summary>Who may watch, from where, over what, and how many at once.</summary>
+public sealed partial class EdgeOptions
+{
+    public string? AuthUser { get; set; }
+    public string? AuthPassword { get; set; }
+    public string? AuthToken { get; set; }
+    /// <summary>Origins (scheme://host[:port]) that may read from a browser on another site; "*" for any.</summary>
+    public List<string> AllowedOrigins { get; } = [];
+    public string? TlsCertPath { get; set; }
+    public string? TlsKeyPath { get; set; }
+    /// <summary>Loaded by <see cref="ValidateSecurity"/>, so a bad certificate stops the start with exit 2.</summary>
+    public X509Certificate2? TlsCertificate { get; private set; }
+    public int MaxClients { get; set; } = 64;
+    /// <summary>Streams one address may hold; 0 = no limit (behind a reverse proxy every viewer shares its address).</summary>
+    public int MaxClientsPerIp { get; set; } = 16;
+
+    public bool AuthEnabled => AuthUser is not null || AuthToken is not null;
+
+    private string? _passwordFromFlag;
+    private string? _passwordFromFile;
+
+    internal static IEnumerable<OptionSpec> SecuritySpecs =>
+    [
+        new("auth-user", "", "User name for HTTP Basic authentication (with --auth-password or --auth-password-file). Every endpoint but /healthz then needs it.",
+            (o, v) => { o.AuthUser = v; return v.Length > 0 && !v.Contains(':') ? null : "a non-empty user name without ':'"; }),
+        new("auth-password", "", "Password for --auth-user. Prefer --auth-password-file: a flag is visible to every local user in ps.",
+            (o, v) => { o._passwordFromFlag = v; return v.Length > 0 ? null : "a non-empty password"; }),
+        new("auth-password-file", "", "File holding the password for --auth-user (a trailing newline is ignored); for systemd credentials use %d/NAME.",
+            (o, v) => ReadSecretFile(v, "password", s => o._passwordFromFile = s)),
+        new("auth-token", "", "Access token accepted as 'Authorization: Bearer TOKEN' or '?token=TOKEN' (for <img> and WebSocket URLs).",
+            (o, v) => { o.AuthToken = v; return v.Length > 0 ? null : "a non-empty token"; }),
+        new("auth-token-file", "", "File holding the access token (a trailing newline is ignored).",
+            (o, v) => ReadSecretFile(v, "token", s => o.AuthToken = s)),
+        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any. Off by default.",
+            (o, v) =>
+            {
+                var given = v.Trim().TrimEnd('/');
+                var origin = given == "*" ? given : NormalizeOrigin(given);
+                if (origin is null)
+                {
+                    return "'*' or an origin such as https://example.com or http://192.168.1.5:8123 (no path)";
+                }
+                o.AllowedOrigins.Add(origin);
+                return null;
+            }, Repeatable: true),
+        new("tls-cert", "", "PEM certificate (chain) to serve HTTPS and WSS with (needs --tls-key).",
+            (o, v) => { o.TlsCertPath = v.Trim(); return o.TlsCertPath.Length > 0 ? null : "a path to a PEM certificate file"; }),
+        new("tls-key", "", "PEM private key for --tls-cert.",
+            (o, v) => { o.TlsKeyPath = v.Trim(); return o.TlsKeyPath.Length > 0 ? null : "a path to a PEM private key file"; }),
+        new("max-clients", "64", "Streams (MJPEG and WebSocket) served at once; the next viewer gets 503 with Retry-After.",
+            (o, v) => ParseInt(v, 1, 100_000, x => o.MaxClients = x, "an integer from 1 to 100000")),
+        new("max-clients-per-ip", "16", "Streams one client address may hold at once (0 = no limit, e.g. behind a reverse proxy).",
+            (o, v) => ParseInt(v, 0, 100_000, x => o.MaxClientsPerIp = x, "an integer from 0 (no limit) to 100000")),
+    ];
+
+    /// <summary>Checks the settings that depend on each other and loads the TLS certificate; returns the problem or null.</summary>
+    internal string? ValidateSecurity()
+    {
+        if (_passwordFromFlag is not null && _passwordFromFile is not null)
+        {
+            return "--auth-password and --auth-password-file both given: use one";
+        }
+        AuthPassword = _passwordFromFlag ?? _passwordFromFile;
+        if ((AuthUser is null) != (AuthPassword is null))
+        {
+            return AuthUser is null
+                ? "--auth-password needs --auth-user"
+                : "--auth-user needs --auth-password or --auth-password-file";
+        }
+        if ((TlsCertPath is null) != (TlsKeyPath is null))
+        {
+            return TlsCertPath is null ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key";
+        }
+        if (TlsCertPath is not null && ListenAddress.TryParse(Listen, out var listen, out _) && listen.UnixSocketPath is not null)
+        {
+            return "--tls-cert with a unix: --listen address: TLS is for TCP listeners";
+        }
+        if (TlsCertPath is not null && TlsCertificate is null)
+        {
+            try
+            {
+                TlsCertificate = X509Certificate2.CreateFromPemFile(TlsCertPath, TlsKeyPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+            {
+                return $"--tls-cert {TlsCertPath} --tls-key {TlsKeyPath}: expected a PEM certificate and its matching private key ({ex.Message.Split('\n')[0].Trim()})";
+            }
+        }
+        return null;
+    }
+
+    private static string? ReadSecretFile(string path, string what, Action<string> set)
+    {
+        try
+        {
+            // systemd credentials and `echo secret > file` both end the secret with a newline.
+            var secret = File.ReadAllText(path.Trim()).TrimEnd('\r', '\n');
+            if (secret.Length == 0)
+            {
+                return $"a file holding the {what}, but '{path}' is empty";
+            }
+            set(secret);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"a readable file holding the {what} ({ex.Message})";
+        }
+    }
+
+    /// <summary>The origin as a browser sends it (lower-case host, default port left out), or null when it is not one.</summary>
+    private static string? NormalizeOrigin(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && uri.Scheme is "http" or "https"
+        && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : null;
+}

@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using VideoEdge.Configuration;
+using VideoEdge.Security;
+using VideoEdge.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace VideoEdge.Tests.Security;
+
+/// <summary>Credentials on every endpoint but /healthz: Basic, Bearer and ?token=, right and wrong, over real HTTP.</summary>
+public sealed class AuthTests(ITestOutputHelper output)
+{
+    private const string User = "viewer";
+    private const string Password = "correct horse battery staple";
+    private const string Token = "tok-3f9a2c71e8b54d06";
+
+    private static string Basic(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
+
+    /// <summary>One way of (not) presenting credentials, and whether it should get in.</summary>
+    private sealed record Credential(string Name, bool Valid, string? Authorization = null, string? QueryToken = null);
+
+    private static readonly Credential[] s_credentials =
+    [
+        new("none", false),
+        new("basic, wrong password", false, "Basic " + Basic(User, "wrong")),
+        new("basic, wrong user", false, "Basic " + Basic("admin", Password)),
+        new("basic, password as token", false, "Bearer " + Password),
+        new("basic, not base64", false, "Basic !!!not-base64!!!"),
+        new("basic, no colon", false, "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(User + Password))),
+        new("bearer, wrong token", false, "Bearer " + Token + "x"),
+        new("query, wrong token", false, QueryToken: Token[..^1]),
+        new("query, empty token", false, QueryToken: ""),
+        new("unknown scheme", false, "Digest " + Token),
+        new("basic, right", true, "Basic " + Basic(User, Password)),
+        new("basic, right, lower-case scheme", true, "basic " + Basic(User, Password)),
+        new("bearer, right", true, "Bearer " + Token),
+        new("query, right", true, QueryToken: Token),
+    ];
+
+    [Fact]
+    public async Task Every_endpoint_but_healthz_needs_credentials_and_accepts_each_kind()
+    {
+        await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "320x240",
+            "--auth-user", User, "--auth-password", Password, "--auth-token", Token);
+        await server.WaitForFramesAsync();
+        var paths = EndpointPaths(server);
+        output.WriteLine("endpoints: " + string.Join(" ", paths));
+        Assert.Contains("/stream.mjpg", paths);
+        Assert.Contains("/cams/main/ws", paths);
+        Assert.Contains("/metrics", paths);
+        Assert.Contains("/healthz", paths);
+
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(20) };
+        var checkedCount = 0;
+        // A path that matches no endpoint is refused too: unauthenticated clients learn nothing about what exists.
+        foreach (var path in paths.Append("/no/such/path"))
+        {
+            foreach (var credential in s_credentials)
+            {
+                var url = credential.QueryToken is null ? path : path + (path.Contains('?') ? "&" : "?") + "token=" + Uri.EscapeDataString(credential.QueryToken);
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                if (credential.Authorization is { } authorization)
+                {
+                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                }
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                var status = (int)response.StatusCode;
+                var what = $"{path} with {credential.Name}: {status}";
+                if (path == "/healthz")
+                {
+                    Assert.True(status == 200, what);
+                }
+                else if (credential.Valid)
+                {
+                    Assert.True(status is not 401 and < 500, what);
+                }
+                else
+                {
+                    Assert.True(status == 401, what);
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    var challenges = response.Headers.WwwAuthenticate.Select(h => h.Scheme).ToList();
+                    Assert.Equal(["Basic", "Bearer"], challenges);
+                    Assert.Contains("realm=\"video-edge\"", response.Headers.WwwAuthenticate.First().Parameter);
+                }
+                checkedCount++;
+            }
+        }
+        output.WriteLine($"{checkedCount} endpoint × credential combinations checked");
+        // Each refusal counted once: every path but /healthz, plus the unknown one, times each invalid credential.
+        var refused = server.App.Services.GetRequiredService<Refusals>()[RefusalReason.Unauthorized];
+        Assert.Equal((paths.Count - 1 + 1) * s_credentials.Count(c => !c.Valid), refused);
+    }
+
+    [Fact]
+    public async Task Streams_and_snapshots_really_flow_with_each_right_credential()
+    {
+        await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "320x240",
+            "--auth-user", User, "--auth-password", Password, "--auth-token", Token);
+        await server.WaitForFramesAsync();
+
+        // <img src="/stream.mjpg?token=…"> cannot send headers: the token in the query must do.
+        await using (var viewer = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg?token=" + Token))
+        {
+            Assert.True(Jpeg.HasMarkers((await viewer.ReadPartAsync()).Body));
+        }
+        using (var http = new HttpClient())
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Basic(User, Password));
+            var jpeg = await http.GetByteArrayAsync(server.BaseUrl + "/snapshot.jpg");
+            Assert.True(Jpeg.HasMarkers(jpeg));
+        }
+
+        // Browsers cannot set headers on WebSocket either.
+        await using (var ws = await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, "/ws?token=" + Token)))
+        {
+            Assert.True(Jpeg.HasMarkers((await ws.ReadFrameAsync())!.Jpeg));
+        }
+        using (var bearer = new ClientWebSocket())
+        {
+            bearer.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+            await bearer.ConnectAsync(new Uri(server.WebSocketBase, "/ws"), CancellationToken.None);
+            var buffer = new byte[256 * 1024];
+            var result = await bearer.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
+            bearer.Abort();
+        }
+
+        using var refused = new ClientWebSocket();
+        refused.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(new Uri(server.WebSocketBase, "/ws?token=wrong"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task The_challenge_names_only_the_configured_scheme()
+    {
+        await using (var basicOnly = await EdgeTestServer.StartAsync("--source", "test", "--auth-user", User, "--auth-password", Password))
+        {
+            using var response = await basicOnly.Http.GetAsync("/api/state");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("Basic realm=\"video-edge\", charset=\"UTF-8\"", Assert.Single(response.Headers.WwwAuthenticate).ToString());
+            // A token sent to a server that has none configured is just a wrong credential.
+            using var withToken = await basicOnly.Http.GetAsync("/api/state?token=" + Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, withToken.StatusCode);
+        }
+        await using var tokenOnly = await EdgeTestServer.StartAsync("--source", "test", "--auth-token", Token);
+        using (var response = await tokenOnly.Http.GetAsync("/api/state"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("Bearer realm=\"video-edge\"", Assert.Single(response.Headers.WwwAuthenticate).ToString());
+        }
+        using (var response = await tokenOnly.Http.GetAsync("/api/state?token=" + Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Without_auth_configured_everything_is_open()
+    {
+        await using var server = await EdgeTestServer.StartAsync("--source", "test");
+        await server.WaitForFramesAsync();
+        using var response = await server.Http.GetAsync("/snapshot.jpg");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(response.Headers.WwwAuthenticate);
+    }
+
+    [Fact]
+    public void Checking_a_guess_takes_as_long_whether_it_is_nearly_right_or_wholly_wrong()
+    {
+        // A long secret makes any early-exit comparison stand out: comparing 32 KB that match up to the
+        // last byte costs microseconds more than stopping at the first. Hash-then-FixedTimeEquals costs the same.
+        var secret = new string('s', 32 * 1024);
+        var options = new EdgeOptions { AuthToken = secret };
+        var credentials = new Credentials(options);
+        var nearlyRight = Request("Bearer " + secret[..^1] + "x");
+        var whollyWrong = Request("Bearer " + "x" + secret[1..]);
+        var right = Request("Bearer " + secret);
+        Assert.Equal(Credentials.Outcome.Rejected, credentials.Check(nearlyRight));
+        Assert.Equal(Credentials.Outcome.Rejected, credentials.Check(whollyWrong));
+        Assert.Equal(Credentials.Outcome.Accepted, credentials.Check(right));
+
+        var near = new List<double>();
+        var far = new List<double>();
+        for (var batch = 0; batch < 31; batch++)
+        {
+            near.Add(Time(credentials, nearlyRight));
+            far.Add(Time(credentials, whollyWrong));
+        }
+        var ratio = Median(near) / Median(far);
+        output.WriteLine($"median per check: nearly right {Median(near) * 1e6:0.00} µs, wholly wrong {Median(far) * 1e6:0.00} µs, ratio {ratio:0.000}");
+        Assert.InRange(ratio, 0.85, 1.15);
+
+        static double Time(Credentials credentials, HttpRequest request)
+        {
+            const int Iterations = 40;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < Iterations; i++)
+            {
+                credentials.Check(request);
+            }
+            return clock.Elapsed.TotalSeconds / Iterations;
+        }
+
+        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+        static HttpRequest Request(string authorization)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Headers.Authorization = authorization;
+            return context.Request;
+        }
+    }
+
+    [Fact]
+    public async Task A_password_file_as_systemd_credentials_write_it_works()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"video-edge-password-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, Password + "\n");
+        try
+        {
+            await using var server = await EdgeTestServer.StartAsync("--source", "test", "--auth-user", User, "--auth-password-file", file);
+            using var http = new HttpClient();
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Basic(User, Password));
+            using var response = await http.GetAsync(server.BaseUrl + "/api/state");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("--auth-user u", "--auth-user needs --auth-password")]
+    [InlineData("--auth-password p", "--auth-password needs --auth-user")]
+    [InlineData("--auth-user a:b --auth-password p", "without ':'")]
+    [InlineData("--auth-user u --auth-password p --auth-password-file /etc/hostname", "both given")]
+    [InlineData("--auth-user u --auth-password-file /no/such/file", "a readable file holding the password")]
+    [InlineData("--auth-token-file /no/such/file", "a readable file holding the token")]
+    [InlineData("--tls-cert /no/cert.pem", "--tls-cert needs --tls-key")]
+    [InlineData("--tls-key /no/key.pem", "--tls-key needs --tls-cert")]
+    [InlineData("--tls-cert /no/cert.pem --tls-key /no/key.pem", "expected a PEM certificate")]
+    [InlineData("--allow-origin example.com", "an origin such as")]
+    [InlineData("--allow-origin https://example.com/path", "an origin such as")]
+    [InlineData("--max-clients 0", "an integer from 1")]
+    [InlineData("--max-clients-per-ip -1", "an integer from 0")]
+    public void Inconsistent_security_settings_are_refused_with_the_reason(string flags, string expected)
+    {
+        var (options, error) = OptionsParser.Parse(flags.Split(' '), _ => null);
+        Assert.Null(options);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void Settings_come_from_the_environment_too_and_origins_are_normalised()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["VIDEOEDGE_AUTH_TOKEN"] = Token,
+            ["VIDEOEDGE_ALLOW_ORIGIN"] = "HTTPS://Example.COM:443; http://192.168.1.5:8123/",
+            ["VIDEOEDGE_MAX_CLIENTS"] = "8",
+        };
+        var (options, error) = OptionsParser.Parse([], name => env.GetValueOrDefault(name));
+        Assert.True(options is not null, error);
+        Assert.Equal(Token, options.AuthToken);
+        Assert.Equal(["https://example.com", "http://192.168.1.5:8123"], options.AllowedOrigins);
+        Assert.Equal(8, options.MaxClients);
+        Assert.Equal(16, options.MaxClientsPerIp);
+    }
+
+    [Fact]
+    public async Task Secrets_and_guesses_never_reach_the_log()
+    {
+        const string WrongGuess = "guess-7d1e0b9a44";
+        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "10", "--resolution", "320x240",
+            "--auth-user", User, "--auth-password", Password, "--auth-token", Token]);
+        var baseUri = new Uri(server.BaseUrl);
+        using var http = new HttpClient { BaseAddress = baseUri };
+        (await http.GetAsync("/snapshot.jpg?token=" + WrongGuess)).Dispose();
+        (await http.GetAsync("/no/such/path?token=" + WrongGuess)).Dispose();
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/state"))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Basic " + Basic(User, WrongGuess));
+            (await http.SendAsync(request)).Dispose();
+        }
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/state"))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + WrongGuess);
+            (await http.SendAsync(request)).Dispose();
+        }
+        // Right ones, including a stream that is watched and left.
+        (await http.GetAsync("/snapshot.jpg?token=" + Token)).Dispose();
+        await using (var viewer = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg?token=" + Token))
+        {
+            await viewer.ReadPartAsync();
+        }
+        // A malformed request line carrying the secret.
+        await using (var raw = await RawConnection.ConnectAsync(baseUri))
+        {
+            await raw.SendAsync($"GET /?token={Token} HTTP/1.1 junk\r\n\r\n");
+            await raw.WaitForServerCloseAsync(TimeSpan.FromSeconds(5));
+        }
+        await Task.Delay(500);
+        Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(10)));
+
+        var log = server.Output;
+        output.WriteLine(log);
+        Assert.Contains("Refused GET /snapshot.jpg from 127.0.0.1", log);
+        Assert.Contains("wrong credentials", log);
+        foreach (var secret in new[] { Token, Password, WrongGuess, Basic(User, WrongGuess) })
+        {
+            Assert.DoesNotContain(secret, log);
+        }
+    }
+
+    /// <summary>Every route the app maps, with route parameters filled in with the first camera's name.</summary>
+    private static List<string> EndpointPaths(EdgeTestServer server)
+    {
+        var camera = server.Camera.Name;
+        return [.. server.App.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Select(e => "/" + string.Join('/', e.RoutePattern.PathSegments.Select(s =>
+                string.Concat(s.Parts.Select(p => p switch
+                {
+                    Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
+                    Microsoft.AspNetCore.Routing.Patterns.RoutePatternSeparatorPart separator => separator.Content,
+                    _ => camera,
+                })))))
+            .Distinct()
+            .Order(StringComparer.Ordinal)];
+    }
+}

@@ -8,6 +8,7 @@ namespace VideoEdge.Tests.Core;
 /// The regression tests for "frames split between viewers": every viewer gets every frame the
 /// source produced while it watched, over MJPEG, WebSocket and both at once.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class FanOutTests
 {
     private const int Fps = 15;
@@ -105,7 +106,13 @@ public sealed class FanOutTests
         // Every frame published while the stalled viewer filled its buffers and was cut off.
         Assert.Equal(Enumerable.Range(0, (int)(to - from + 1)).Select(i => from + i), fast);
 
-        // The stalled one was cut off: the hub no longer lists it and its socket was closed by the server.
+        // The stalled one is cut off (send deadline 2 s once its buffers are full): the hub no longer
+        // lists it and the server closed its socket.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (server.Camera.Hub.ViewerCount > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
         Assert.Equal(0, server.Camera.Hub.ViewerCount);
         var drained = 0;
         var buffer = new byte[65536];

@@ -1,0 +1,86 @@
+using VideoEdge.Frames;
+using VideoEdge.Hub;
+
+namespace VideoEdge.Tests.Core;
+
+/// <summary>A frame's buffer returns to the pool exactly once, whatever the threads do.</summary>
+public sealed class FrameLifetimeTests
+{
+    [Fact]
+    public void Concurrent_addref_and_release_return_each_buffer_exactly_once()
+    {
+        var pool = new FramePool();
+        const int frames = 2000;
+        const int holders = 8;
+        Parallel.For(0, frames, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            var frame = pool.Rent(1000);
+            for (var i = 0; i < holders; i++)
+            {
+                frame.AddRef();
+            }
+            Parallel.For(0, holders, _ => frame.Release());
+            frame.Release();
+        });
+        Assert.Equal(frames, pool.Rented);
+        Assert.Equal(frames, pool.Returned);
+        Assert.Equal(0, pool.Outstanding);
+        Assert.Equal(0, pool.Misuse);
+    }
+
+    [Fact]
+    public void Releasing_too_often_is_caught_not_returned_twice()
+    {
+        var pool = new FramePool();
+        var frame = pool.Rent(100);
+        frame.Release();
+        Assert.Throws<InvalidOperationException>(frame.Release);
+        Assert.Equal(1, pool.Returned);
+        Assert.Equal(1, pool.Misuse);
+    }
+
+    [Fact]
+    public void Hub_keeps_the_latest_frame_and_a_holder_keeps_an_older_one_valid()
+    {
+        var pool = new FramePool();
+        using var hub = new FrameHub();
+        var first = pool.RentCopy([0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9]);
+        hub.Publish(first);
+        var held = hub.AcquireLatest()!;
+        Assert.Equal(1, held.Sequence);
+
+        // A newer frame replaces it in the hub while a "client" is still writing the old one.
+        hub.Publish(pool.RentCopy([0xFF, 0xD8, 9, 9, 0xFF, 0xD9]));
+        Assert.Equal(2, hub.LatestSequence);
+        Assert.Equal(0, pool.Returned);
+        Assert.Equal(new byte[] { 0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9 }, held.Span.ToArray());
+        held.Release();
+        Assert.Equal(1, pool.Returned);
+
+        hub.Dispose();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Waiter_wakes_for_newer_frames_only_and_ends_on_cancel()
+    {
+        var pool = new FramePool();
+        using var hub = new FrameHub();
+        using var cancel = new CancellationTokenSource();
+        using var waiter = hub.Subscribe(new ClientInfo("test", "here"), cancel.Token);
+        Assert.Equal(1, hub.ViewerCount);
+
+        var pending = waiter.WaitNewerAsync(0).AsTask();
+        Assert.False(pending.IsCompleted);
+        hub.Publish(pool.Rent(10));
+        Assert.True(await pending.WaitAsync(TimeSpan.FromSeconds(5)));
+
+        // Already newer: answered at once, without waiting.
+        hub.Publish(pool.Rent(10));
+        Assert.True(waiter.WaitNewerAsync(1).IsCompletedSuccessfully);
+
+        var ended = waiter.WaitNewerAsync(2).AsTask();
+        cancel.Cancel();
+        Assert.False(await ended.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+}

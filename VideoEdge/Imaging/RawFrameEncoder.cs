@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using OpenCvSharp.Internal;
 using VideoEdge.Frames;
 
 namespace VideoEdge.Imaging;
@@ -47,7 +48,8 @@ public sealed class RawFrameEncoder : IDisposable
     /// <summary>Converts and encodes the camera buffer with this index (its bytes must still be dequeued).</summary>
     public Frame Encode(int bufferIndex, FramePool pool)
     {
-        Cv2.CvtColor(_inputs[bufferIndex], _output, _conversion);
+        // Straight to the native call: Cv2.CvtColor disposes the OutputArray after one use.
+        NativeMethods.HandleException(NativeMethods.imgproc_cvtColor(_inputs[bufferIndex].CvPtr, _output.CvPtr, (int)_conversion, 0));
         return _encoder.Encode(_bgr, pool);
     }
 

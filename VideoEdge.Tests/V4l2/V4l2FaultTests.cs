@@ -4,6 +4,7 @@ using VideoEdge.Tests.Infrastructure;
 namespace VideoEdge.Tests.V4l2;
 
 /// <summary>What a viewer sees when the camera is unplugged, stalls, is busy or is not a camera.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class V4l2FaultTests(V4l2Fixture fx) : IClassFixture<V4l2Fixture>
 {
     private static string? OfflineReason(JsonElement state) => state.GetProperty("source").GetProperty("offlineReason").GetString();

@@ -5,6 +5,7 @@ using VideoEdge.Tests.Infrastructure;
 namespace VideoEdge.Tests.V4l2;
 
 /// <summary>A camera without MJPEG: YUYV frames are converted and encoded once, only while someone watches.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class V4l2YuyvTests
 {
     private static FakeCameraOptions YuyvCamera => new FakeCameraOptions

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using VideoEdge.Cameras;
 using VideoEdge.Security;
 using VideoEdge.Streaming;
@@ -29,7 +30,8 @@ public static class MetricsEndpoint
 
     public static void Write(PrometheusWriter w, CameraSet cameras, ViewerAdmission admission, Refusals refusals)
     {
-        var all = cameras.All;
+        // One array up front: foreach over the IReadOnlyList would allocate an enumerator per family.
+        Camera[] all = [.. cameras.All];
         var camera = "camera"u8;
 
         w.Family("videoedge_frames_captured_total"u8, "counter"u8, "Frames read from the source."u8);
@@ -84,9 +86,9 @@ public static class MetricsEndpoint
             foreach (var transport in s_transports)
             {
                 long n = 0;
-                foreach (var v in viewers)
+                for (var i = 0; i < viewers.Count; i++)
                 {
-                    n += v.Client.Transport == transport ? 1 : 0;
+                    n += viewers[i].Client.Transport == transport ? 1 : 0;
                 }
                 w.Sample("videoedge_clients"u8, camera, c.Name, "transport"u8, transport, n);
             }
@@ -143,6 +145,29 @@ public static class MetricsEndpoint
         w.Sample("videoedge_refusals_total"u8, reason, "unauthorized", refusals[RefusalReason.Unauthorized]);
         w.Sample("videoedge_refusals_total"u8, reason, "forbidden_origin", refusals[RefusalReason.ForbiddenOrigin]);
         w.Family("process_resident_memory_bytes"u8, "gauge"u8, "Resident memory size in bytes."u8);
-        w.Sample("process_resident_memory_bytes"u8, Environment.WorkingSet);
+        w.Sample("process_resident_memory_bytes"u8, ResidentBytes());
+    }
+
+    /// <summary>
+    /// Resident set size from /proc/self/statm (second field, in pages), parsed on the stack;
+    /// Environment.WorkingSet reads the same via a few KB of strings per call.
+    /// </summary>
+    private static long ResidentBytes()
+    {
+        Span<byte> statm = stackalloc byte[128];
+        try
+        {
+            using var handle = File.OpenHandle("/proc/self/statm");
+            var fields = statm[..RandomAccess.Read(handle, statm, 0)];
+            fields = fields[(fields.IndexOf((byte)' ') + 1)..];
+            if (Utf8Parser.TryParse(fields, out long pages, out _))
+            {
+                return pages * Environment.SystemPageSize;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return Environment.WorkingSet;
     }
 }

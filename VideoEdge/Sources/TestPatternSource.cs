@@ -96,17 +96,19 @@ public sealed class TestPatternSource(CaptureContext context) : IFrameSource
     private static void DrawMovingParts(Mat canvas, long frameNumber, double fps)
     {
         int w = canvas.Width, h = canvas.Height;
-        var radius = Math.Max(8, Math.Min(w, h) / 12);
-        var t = frameNumber / Math.Max(1.0, fps);
-        var cx = (int)(radius + (w - 2 * radius) * (0.5 + 0.5 * Math.Sin(t * 1.3)));
-        var cy = (int)(radius + (h - 2 * radius) * (0.5 + 0.5 * Math.Sin(t * 2.1 + 1)));
-        Cv2.Circle(canvas, new Point(cx, cy), radius, Scalar.White, -1, LineTypes.AntiAlias);
-        Cv2.Circle(canvas, new Point(cx, cy), radius, Scalar.Black, Math.Max(2, radius / 8), LineTypes.AntiAlias);
-
         var scale = Math.Max(0.5, h / 480.0);
         var thickness = Math.Max(1, (int)(2 * scale));
         var lineHeight = (int)(36 * scale);
         var boxHeight = lineHeight * 2 + (int)(16 * scale);
+
+        // The ball moves above the caption box so the counter and clock stay readable.
+        var radius = Math.Max(8, Math.Min(w, h) / 12);
+        var t = frameNumber / Math.Max(1.0, fps);
+        var cx = (int)(radius + (w - 2 * radius) * (0.5 + 0.5 * Math.Sin(t * 1.3)));
+        var cy = (int)(radius + Math.Max(0, h - boxHeight - 2 * radius) * (0.5 + 0.5 * Math.Sin(t * 2.1 + 1)));
+        Cv2.Circle(canvas, new Point(cx, cy), radius, Scalar.White, -1, LineTypes.AntiAlias);
+        Cv2.Circle(canvas, new Point(cx, cy), radius, Scalar.Black, Math.Max(2, radius / 8), LineTypes.AntiAlias);
+
         Cv2.Rectangle(canvas, new Rect(0, h - boxHeight, w, boxHeight), Scalar.Black, -1);
         var origin = new Point((int)(12 * scale), h - boxHeight + lineHeight);
         Cv2.PutText(canvas, $"VideoEdge test pattern  #{frameNumber}", origin, HersheyFonts.HersheySimplex, scale, Scalar.White, thickness, LineTypes.AntiAlias);

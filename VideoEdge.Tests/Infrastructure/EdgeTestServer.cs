@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using VideoEdge.Cameras;
 using VideoEdge.Configuration;
 using VideoEdge.Hosting;
@@ -29,7 +31,8 @@ public sealed class EdgeTestServer : IAsyncDisposable
         var all = args.Contains("--listen") ? args : [.. args, "--listen", "127.0.0.1:0"];
         var (options, error) = OptionsParser.Parse(all, _ => null);
         Assert.True(options is not null, error);
-        var app = EdgeApp.Build(options!);
+        // Warnings and errors only: dozens of servers start in one run, and their info lines drown the test report.
+        var app = EdgeApp.Build(options!, b => b.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning));
         await app.StartAsync();
         var url = EdgeApp.ServerUrls(app).First();
         return new EdgeTestServer(app, url);

@@ -132,10 +132,14 @@ public sealed class FakeCameraTests(FakeCameraFixture fx) : IClassFixture<FakeCa
         var dq = Regex.Matches(r.StdOut + r.StdErr, @"cap dqbuf: (\d+) seq:\s+(\d+) bytesused: (\d+) ts: ([\d.]+).*?\((ts-monotonic)");
         Assert.Equal(30, dq.Count);
         var seqs = dq.Select(m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(Enumerable.Range(0, 30), seqs);
+        // Like uvcvideo, the fake drops a frame when the client has no buffer queued in time (a
+        // loaded machine) and the sequence counts it; the bytes delivered are still every file in turn.
+        Assert.Equal(0, seqs[0]);
+        Assert.All(seqs.Zip(seqs.Skip(1)), p => Assert.True(p.Second > p.First, $"sequence {p.First} then {p.Second}"));
+        Assert.InRange(seqs[^1], 29, 29 + 5);
         var ts = dq.Select(m => double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)).ToList();
         var span = ts[^1] - ts[0];
-        Assert.InRange(span, 29 / 30.0 - 0.02, 29 / 30.0 + 0.5);
+        Assert.InRange(span, seqs[^1] / 30.0 - 0.02, seqs[^1] / 30.0 + 0.5);
         Assert.True(r.Elapsed.TotalSeconds >= 0.9, r.ToString());
     }
 

@@ -77,6 +77,7 @@ public sealed class CameraControlsTests(V4l2Fixture fx) : IClassFixture<V4l2Fixt
             new Dictionary<string, string>(camera.Environment()));
         Assert.True(code == 0, output);
         Assert.Contains("/dev/video-fake7: Bench Cam (driver uvcvideo, bus usb-fake-1)", output);
+        Assert.Contains("  Inputs: Camera 1", output);
         Assert.Contains("  MJPG (Motion-JPEG, compressed", output);
         Assert.Contains("  YUYV (YUYV 4:2:2)", output);
         Assert.Contains("    640x480: 30, 15 fps", output);

@@ -85,6 +85,11 @@ public static class DeviceLister
                 output.WriteLine();
                 return false;
             }
+            var inputs = device.EnumerateInputs();
+            if (inputs.Count > 0)
+            {
+                output.WriteLine($"  Inputs: {string.Join(", ", inputs)}");
+            }
             foreach (var format in device.EnumerateFormats())
             {
                 output.WriteLine($"  {format.FourCC} ({format.Description}{(format.Compressed ? ", compressed: passed through without encoding" : "")})");

@@ -36,7 +36,6 @@ internal static unsafe partial class Libc
     public const int EACCES = 13;
     public const int EBUSY = 16;
     public const int ENODEV = 19;
-    public const int EINVAL = 22;
     public const int ENOTTY = 25;
     public const int ERANGE = 34;
     public const int EPERM = 1;

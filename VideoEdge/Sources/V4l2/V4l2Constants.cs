@@ -15,8 +15,6 @@ internal static unsafe class V4l2Constants
     public const uint FmtFlagCompressed = 0x0001;
 
     public const uint FrmSizeTypeDiscrete = 1;
-    public const uint FrmSizeTypeContinuous = 2;
-    public const uint FrmSizeTypeStepwise = 3;
     public const uint FrmIvalTypeDiscrete = 1;
 
     public const uint CapTimePerFrame = 0x1000;
@@ -29,10 +27,6 @@ internal static unsafe class V4l2Constants
     public const uint CtrlTypeBoolean = 2;
     public const uint CtrlTypeMenu = 3;
     public const uint CtrlTypeButton = 4;
-    public const uint CtrlTypeInteger64 = 5;
-    public const uint CtrlTypeCtrlClass = 6;
-    public const uint CtrlTypeString = 7;
-    public const uint CtrlTypeBitmask = 8;
     public const uint CtrlTypeIntegerMenu = 9;
 
     public const uint CtrlFlagDisabled = 0x0001;

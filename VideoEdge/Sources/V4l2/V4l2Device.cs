@@ -97,6 +97,21 @@ public sealed unsafe class V4l2Device : IDisposable
             V4l2Text.FromFixed(cap.BusInfo, 32), cap.EffectiveCaps);
     }
 
+    /// <summary>The device's inputs by name: one for a webcam, several on capture cards (composite, S-Video, …).</summary>
+    public IReadOnlyList<string> EnumerateInputs()
+    {
+        var inputs = new List<string>();
+        for (uint i = 0; ; i++)
+        {
+            var input = new V4l2Input { Index = i };
+            if (TryIoctl(VidiocEnumInput, ref input) != 0)
+            {
+                return inputs;
+            }
+            inputs.Add(V4l2Text.FromFixed(input.Name, 32));
+        }
+    }
+
     public IReadOnlyList<V4l2PixelFormat> EnumerateFormats()
     {
         var formats = new List<V4l2PixelFormat>();

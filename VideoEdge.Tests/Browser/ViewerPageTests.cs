@@ -45,6 +45,15 @@ public sealed partial class ViewerPageTests(ChromiumFixture chromium) : IClassFi
 
         await screen.AssertNoHorizontalOverflowAsync();
         ChromiumFixture.SaveArtifact("viewer-websocket.png", await page.ScreenshotAsync());
+
+        // Full screen takes the picture and its overlay bar; the button (a real click) turns it on and off.
+        await page.ClickAsync("#fullscreen");
+        await page.WaitForAsync("document.fullscreenElement === document.getElementById('viewer')", TimeSpan.FromSeconds(5), "full screen",
+            "String(document.fullscreenElement && document.fullscreenElement.id)");
+        Assert.Equal("true", (await page.EvaluateAsync("document.getElementById('fullscreen').getAttribute('aria-pressed')")).GetString());
+        ChromiumFixture.SaveArtifact("viewer-fullscreen.png", await page.ScreenshotAsync());
+        await page.PressKeyAsync("f");
+        await page.WaitForAsync("document.fullscreenElement === null", TimeSpan.FromSeconds(5), "full screen to end");
         Assert.Equal(0, (await page.EvaluateAsync("window.__liveBlobUrls")).GetInt32());
         Assert.Empty(page.Errors);
     }

@@ -82,8 +82,10 @@ public static partial class EdgeApp
             limits.MaxRequestHeadersTotalSize = 16 * 1024;
             limits.MaxRequestHeaderCount = 50;
             limits.MaxRequestBodySize = 16 * 1024;
-            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            // A real client sends its headers in one packet and reconnects cheaply; a slowloris or
+            // idle socket is dropped soon instead of holding a connection for the default 30/130 s.
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
+            limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);
             ListenAddress.TryParse(options.Listen, out var listen, out _);
             if (listen.UnixSocketPath is not null)
             {

@@ -16,6 +16,7 @@ public static class OpenCvRuntime
     private static bool s_resolverSet;
     private static string? s_error;
     private static bool? s_available;
+    private static string? s_loaderError;
 
     /// <summary>Set VIDEOEDGE_NO_OPENCV=1 to behave as if the library were missing (for tests and triage).</summary>
     public static bool Disabled => Environment.GetEnvironmentVariable("VIDEOEDGE_NO_OPENCV") == "1";
@@ -66,8 +67,12 @@ public static class OpenCvRuntime
         catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException or OpenCvSharp.OpenCvSharpException)
         {
             var inner = ex.InnerException ?? ex;
-            error = $"{NativeLibraryFile} could not be loaded ({FirstLine(inner.Message)}). "
-                + "Put it beside the video-edge binary (publish.sh does) and install its dependencies: apt-get install libgtk-3-0";
+            error = s_loaderError is { } loader
+                ? $"{loader}. Install what it needs (ldd shows what is missing; on Debian and Raspberry Pi OS: apt-get install libgtk-3-0)"
+                : inner is DllNotFoundException
+                    ? $"{NativeLibraryFile} is neither beside the video-edge binary in {AppContext.BaseDirectory} nor on the library path. "
+                        + "publish.sh puts it there (for linux-arm64 give it OPENCV_NATIVE=/path/to/it); it needs: apt-get install libgtk-3-0"
+                    : $"{NativeLibraryFile} could not be used ({FirstLine(inner.Message)})";
             return false;
         }
     }
@@ -81,12 +86,28 @@ public static class OpenCvRuntime
         foreach (var dir in new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native"), Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") })
         {
             var candidate = Path.Combine(dir, NativeLibraryFile);
-            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle))
+            if (!File.Exists(candidate))
             {
-                return handle;
+                continue;
+            }
+            try
+            {
+                return NativeLibrary.Load(candidate);
+            }
+            catch (DllNotFoundException ex)
+            {
+                // The file is there but the loader refused it: keep its reason (usually a missing dependency).
+                s_loaderError = LoaderReason(ex.Message, candidate);
             }
         }
         return NativeLibrary.TryLoad(NativeLibraryFile, out var fallback) ? fallback : IntPtr.Zero;
+    }
+
+    /// <summary>The dynamic loader's own words (dlerror), which the runtime puts on the line after its advice.</summary>
+    private static string LoaderReason(string message, string path)
+    {
+        var reason = message.Split('\n').Skip(1).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 1) ?? FirstLine(message);
+        return $"{path} is there but cannot be loaded ({reason})";
     }
 
     private static string FirstLine(string s)

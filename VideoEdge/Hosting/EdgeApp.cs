@@ -71,7 +71,7 @@ public static partial class EdgeApp
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         // A failed start is reported by RunAsync in one line; the host's own report is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        builder.Services.AddSystemd();
+        builder.AddEdgeSystemd();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJsonContext.Default));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -102,6 +102,10 @@ public static partial class EdgeApp
         builder.Services.AddHostedService<CameraService>();
         builder.Services.AddAccessControl();
         builder.Services.AddSingleton<ViewerAdmission>();
+        if (ListenAddress.TryParse(options.Listen, out var listenAt, out _) && listenAt.UnixSocketPath is { } socketPath)
+        {
+            builder.Services.AddHostedService(_ => new UnixSocketFile(socketPath));
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();

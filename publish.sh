@@ -198,7 +198,7 @@ install_service() {
     if [[ -e "$destdir$defaults_path" ]]; then
         echo "publish.sh: kept your settings in $destdir$defaults_path"
     else
-        install -D -m 0644 "$src/video-edge.default" "$destdir$defaults_path"
+        install -D -m 0600 "$src/video-edge.default" "$destdir$defaults_path"
         echo "publish.sh: settings: $destdir$defaults_path"
     fi
     echo "publish.sh: installed $destdir$install_dir/video-edge and $destdir$unit_path"

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using VideoEdge.Tests.Fakes;
+using VideoEdge.Tests.Infrastructure;
+
+namespace VideoEdge.Tests.Deployment;
+
+/// <summary>The linux-x64 Native AOT binary as publish.sh leaves it in dist/linux-x64/.</summary>
+[Collection(DeploymentCollection.Name)]
+[SupportedOSPlatform("linux")]
+public sealed class X64BinaryTests
+{
+    private const long SizeTarget = 15 * 1024 * 1024;
+
+    [Fact]
+    public async Task Publish_gives_a_small_binary_with_OpenCV_and_the_install_files_beside_it_and_no_warnings()
+    {
+        var build = await PublishedBuild.GetAsync("linux-x64");
+
+        Assert.Equal(0x3E, PublishedBuild.ElfMachine(build.Binary));
+        var size = new FileInfo(build.Binary).Length;
+        Assert.True(size < SizeTarget, $"video-edge is {size} bytes, over the 15 MB target");
+        Assert.Contains($"{size} bytes", build.Log);
+        Assert.True(File.Exists(build.OpenCvLibrary), build.Log);
+        foreach (var file in new[] { "edge.service", "video-edge.default", "publish.sh" })
+        {
+            Assert.True(File.Exists(Path.Combine(build.Folder, file)), $"{file} is missing from {build.Folder}");
+        }
+        Assert.DoesNotContain("warning", build.Log, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Serves_the_test_pattern_and_exits_0_on_SIGTERM()
+    {
+        var build = await PublishedBuild.GetAsync("linux-x64");
+        await using var server = await ProcessServer.StartAsync(["--source", "test"], executable: build.Binary);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        using var snapshot = await http.GetAsync(server.BaseUrl + "/snapshot.jpg");
+        Assert.Equal(HttpStatusCode.OK, snapshot.StatusCode);
+        Assert.Equal("image/jpeg", snapshot.Content.Headers.ContentType?.MediaType);
+        var jpeg = await snapshot.Content.ReadAsByteArrayAsync();
+        Assert.True(Jpeg.HasMarkers(jpeg));
+        Assert.Equal((640, 480), Jpeg.Decode(jpeg));
+        // The picture is the test pattern, not the no-signal picture: OpenCV was found beside the binary.
+        var source = JsonDocument.Parse(await http.GetStringAsync(server.BaseUrl + "/api/state")).RootElement.GetProperty("source");
+        Assert.True(source.GetProperty("online").GetBoolean(), source.ToString());
+
+        var stopwatch = Stopwatch.StartNew();
+        Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"took {stopwatch.Elapsed.TotalSeconds:0.00} s to stop\n{server.Output}");
+    }
+
+    [Fact]
+    public async Task Says_whether_OpenCV_is_missing_or_which_library_it_lacks_and_still_serves_pictures()
+    {
+        var build = await PublishedBuild.GetAsync("linux-x64");
+        var dir = FakeCamera.NewTempDirectory("videoedge-no-opencv");
+        try
+        {
+            var binary = Path.Combine(dir, "video-edge");
+            File.Copy(build.Binary, binary);
+            File.SetUnixFileMode(binary, File.GetUnixFileMode(build.Binary));
+
+            var missing = await OfflineReasonAsync(binary);
+            Assert.Contains($"libOpenCvSharpExtern.so is neither beside the video-edge binary in {dir}/", missing);
+
+            // A library whose own dependency is not installed, as an OpenCV built for another distribution would be.
+            var dependency = Path.Combine(dir, "libvideoedge-test-dependency.so");
+            var source = Path.Combine(dir, "lib.c");
+            await File.WriteAllTextAsync(source, "int videoedge_test_dependency(void) { return 1; }\n");
+            await CompileAsync(["-shared", "-fPIC", "-o", dependency, source]);
+            await File.WriteAllTextAsync(source, "int videoedge_test_dependency(void);\nint uses_it(void) { return videoedge_test_dependency(); }\n");
+            await CompileAsync(["-shared", "-fPIC", "-o", Path.Combine(dir, "libOpenCvSharpExtern.so"), source, "-L" + dir, "-lvideoedge-test-dependency"]);
+            File.Delete(dependency);
+
+            var broken = await OfflineReasonAsync(binary);
+            Assert.Contains($"{dir}/libOpenCvSharpExtern.so is there but cannot be loaded", broken);
+            Assert.Contains("libvideoedge-test-dependency.so: cannot open shared object file", broken);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Runs the test pattern without a usable OpenCV: the no-signal picture is served and /api/state says why.</summary>
+    private static async Task<string> OfflineReasonAsync(string binary)
+    {
+        await using var server = await ProcessServer.StartAsync(["--source", "test"], executable: binary);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var jpeg = await http.GetByteArrayAsync(server.BaseUrl + "/snapshot.jpg");
+        Assert.True(Jpeg.HasMarkers(jpeg));
+        var source = JsonDocument.Parse(await http.GetStringAsync(server.BaseUrl + "/api/state")).RootElement.GetProperty("source");
+        Assert.False(source.GetProperty("online").GetBoolean(), source.ToString());
+        return source.GetProperty("offlineReason").GetString()!;
+    }
+
+    private static async Task CompileAsync(IEnumerable<string> args)
+    {
+        var result = await Command.RunAsync("gcc", args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+}

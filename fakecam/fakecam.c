@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -55,6 +56,8 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static int (*real_fcntl)(int, int, ...);
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+static int (*real_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
 static int (*real_access)(const char *, int);
 static int (*real_faccessat)(int, const char *, int, int);
 static int (*real_stat)(const char *, struct stat *);
@@ -310,6 +313,8 @@ static void init_real(void)
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
 	real_fcntl = dlsym(RTLD_NEXT, "fcntl");
+	real_select = dlsym(RTLD_NEXT, "select");
+	real_pselect = dlsym(RTLD_NEXT, "pselect");
 	real_access = dlsym(RTLD_NEXT, "access");
 	real_faccessat = dlsym(RTLD_NEXT, "faccessat");
 	real_stat = dlsym(RTLD_NEXT, "stat");
@@ -1647,6 +1652,36 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ select */
+
+/*
+ * An eventfd is always writable, a V4L2 capture queue never is: uvcvideo's poll
+ * reports only readable. Clients that select for writing too (µStreamer) take a
+ * writable camera fd for an unplugged device, so never ask the kernel about it.
+ */
+static void drop_camera_writes(int nfds, fd_set *w)
+{
+	if (!w)
+		return;
+	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+		if (FD_ISSET(fd, w) && lookup(fd))
+			FD_CLR(fd, w);
+}
+
+EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	init();
+	drop_camera_writes(nfds, w);
+	return real_select(nfds, r, w, e, tv);
+}
+
+EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *mask)
+{
+	init();
+	drop_camera_writes(nfds, w);
+	return real_pselect(nfds, r, w, e, ts, mask);
 }
 
 /* ------------------------------------------------------------ mmap/munmap */

@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace VideoEdge.Bench.Harness;
+
+/// <summary>The bench's command line.</summary>
+public sealed class BenchOptions
+{
+    public bool Quick { get; private set; }
+    public int? Reps { get; private set; }
+    /// <summary>"camera" (the fake camera, MJPEG passed through) or "test" (VideoEdge's own test pattern).</summary>
+    public string VideoEdgeSource { get; private set; } = "camera";
+    public string? VideoEdgeBinary { get; private set; }
+    public HashSet<string> Groups { get; private set; } = [];
+    public HashSet<ServerKind> Servers { get; private set; } = [];
+    public bool Publish { get; private set; }
+    public int ViewerThreads { get; private set; } = 1;
+    public int SlowReceiveBuffer { get; private set; } = 16 * 1024;
+    public string? Work { get; private set; }
+    public IReadOnlyList<string> AllResolutions => ["640x480", "1280x720", "1920x1080"];
+
+    public const string Usage = """
+        videoedge-bench [options]                 run the comparison (default scenario set, < 10 min)
+          --quick                                 a smoke run (about a minute)
+          --reps N                                repetitions per scenario (default 3, quick 1)
+          --only G[,G…]                           groups: startup, sweep, resolutions, slow, soak, yuyv
+          --servers S[,S…]                        floor, ustreamer, videoedge, videoedge-ws
+          --videoedge-source camera|test          VideoEdge on the fake camera (default) or its test pattern
+          --videoedge-binary PATH                 use this video-edge binary instead of publishing one
+          --viewer-threads N                      threads of the viewer process (default 1)
+          --slow-rcvbuf BYTES                     receive buffer of slow viewers (default 16384; 0 = kernel's)
+          --work DIR                              work folder (default <repo>/.bench)
+          --publish                               write the results into BENCHMARKS.md and bench-results/
+        videoedge-bench floor …                   the floor server (started by the bench)
+        videoedge-bench clients                   the viewer process (started by the bench)
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick": o.Quick = true; break;
+                case "--reps": o.Reps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--only": o.Groups = [.. Next().Split(',')]; break;
+                case "--servers":
+                    o.Servers = [.. Next().Split(',').Select(s => s switch
+                    {
+                        "floor" => ServerKind.Floor,
+                        "ustreamer" => ServerKind.UStreamer,
+                        "videoedge" => ServerKind.VideoEdge,
+                        "videoedge-ws" => ServerKind.VideoEdgeWs,
+                        _ => throw new ArgumentException($"unknown server '{s}'"),
+                    })];
+                    break;
+                case "--videoedge-source": o.VideoEdgeSource = Next(); break;
+                case "--videoedge-binary": o.VideoEdgeBinary = Path.GetFullPath(Next()); break;
+                case "--viewer-threads": o.ViewerThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--slow-rcvbuf": o.SlowReceiveBuffer = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--work": o.Work = Path.GetFullPath(Next()); break;
+                case "--publish": o.Publish = true; break;
+                default: throw new ArgumentException($"unknown option '{args[i]}'");
+            }
+        }
+        if (o.VideoEdgeSource is not ("camera" or "test"))
+        {
+            throw new ArgumentException("--videoedge-source is camera or test");
+        }
+        return o;
+    }
+
+    public bool Wants(string group) => Groups.Count == 0 || Groups.Contains(group);
+    public bool Wants(ServerKind server) => Servers.Count == 0 || Servers.Contains(server);
+}

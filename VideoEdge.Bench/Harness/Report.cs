@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+
+namespace VideoEdge.Bench.Harness;
+
+/// <summary>Markdown tables of medians (over repetitions) and ratios, for BENCHMARKS.md.</summary>
+internal static class Report
+{
+    private static readonly ServerKind[] s_order = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs];
+
+    public static string Markdown(BenchReport report, string plotFile)
+    {
+        var md = new StringBuilder();
+        var ms = report.Measurements;
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run {report.Started:yyyy-MM-dd HH:mm} UTC, {report.DurationSeconds / 60:F1} min: `{report.Command}`");
+        md.AppendLine();
+        md.AppendLine("| machine | |");
+        md.AppendLine("|---|---|");
+        foreach (var (k, v) in report.Machine)
+        {
+            md.AppendLine($"| {k} | {v} |");
+        }
+        md.AppendLine();
+        md.AppendLine("Every number is the median over the repetitions (runs alternate between servers). CPU is user+system time of the server process inside the measurement window, divided by the frames all viewers received completely in that window. Latency is the viewer's receive time of a frame's last byte minus the fake camera's capture stamp inside the JPEG. \"captured share\" is, for the worst fast viewer, the frames captured inside the window that it received, over all frames captured. Viewer CPU is the load-generating process (one thread, epoll, body bytes discarded in the kernel) as a share of one core.");
+        md.AppendLine();
+
+        var sweep = ms.Where(m => m.Group == "sweep").ToList();
+        if (sweep.Count > 0)
+        {
+            var resolution = sweep[0].Resolution;
+            md.AppendLine($"### CPU-seconds per 1,000 delivered frames, {resolution} MJPEG, by number of viewers");
+            md.AppendLine();
+            md.AppendLine($"![CPU per 1,000 delivered frames]({plotFile})");
+            md.AppendLine();
+            var servers = s_order.Where(s => sweep.Any(m => m.Server == s)).ToArray();
+            md.AppendLine("| viewers | " + string.Join(" | ", servers.Select(ServerProcess.Label)) + " | VideoEdge ÷ floor | VideoEdge ÷ µStreamer | WS ÷ MJPEG |");
+            md.AppendLine("|---:|" + string.Concat(servers.Select(_ => "---:|")) + "---:|---:|---:|");
+            foreach (var clients in sweep.Select(m => m.Clients).Distinct().Order())
+            {
+                double Cpu(ServerKind s) => Med(sweep.Where(m => m.Server == s && m.Clients == clients), m => m.CpuPer1000Frames);
+                md.Append(CultureInfo.InvariantCulture, $"| {clients} |");
+                foreach (var s in servers)
+                {
+                    md.Append(CultureInfo.InvariantCulture, $" {F(Cpu(s), 3)} |");
+                }
+                md.AppendLine(CultureInfo.InvariantCulture, $" {F(Cpu(ServerKind.VideoEdge) / Cpu(ServerKind.Floor), 2)}× | {F(Cpu(ServerKind.VideoEdge) / Cpu(ServerKind.UStreamer), 2)}× | {F(Cpu(ServerKind.VideoEdgeWs) / Cpu(ServerKind.VideoEdge), 2)}× |");
+            }
+            md.AppendLine();
+        }
+
+        foreach (var scenario in ms.Where(m => m.Group is "sweep" or "resolutions").Select(m => m.Scenario).Distinct())
+        {
+            AppendScenario(md, ms.Where(m => m.Scenario == scenario && m.Group is "sweep" or "resolutions").ToList(), scenario);
+        }
+        var slow = ms.Where(m => m.Group == "slow").ToList();
+        if (slow.Count > 0)
+        {
+            AppendSlow(md, slow, ms);
+        }
+        var soak = ms.Where(m => m.Group == "soak").ToList();
+        if (soak.Count > 0)
+        {
+            md.AppendLine($"### Steady state: {soak[0].Scenario}, VideoEdge MJPEG");
+            md.AppendLine();
+            md.AppendLine("| frames delivered | managed bytes allocated | per delivered frame | GCs gen0/1/2 | RSS at start → end (MB) | peak RSS (MB) | CPU-s/1000 frames | pool frames outstanding |");
+            md.AppendLine("|---:|---:|---:|---|---|---:|---:|---:|");
+            foreach (var m in soak)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {m.Load.DeliveredFrames} | {m.AllocatedBytes?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {F(m.AllocatedPerFrame ?? double.NaN, 1)} | {m.Gen0}/{m.Gen1}/{m.Gen2} | {Mb(m.RssStartBytes)} → {Mb(m.RssBytes)} | {Mb(m.PeakRssBytes)} | {F(m.CpuPer1000Frames, 3)} | {m.PoolOutstanding} |");
+            }
+            md.AppendLine();
+        }
+        var yuyv = ms.Where(m => m.Group == "yuyv").ToList();
+        if (yuyv.Count > 0)
+        {
+            md.AppendLine($"### Encoding: {yuyv[0].Scenario.Replace(" 1 clients", "", StringComparison.Ordinal)}, one viewer");
+            md.AppendLine();
+            md.AppendLine("| server | frames/s delivered | CPU (share of a core) | frames per CPU-second | p50 / p99 latency (ms) |");
+            md.AppendLine("|---|---:|---:|---:|---|");
+            foreach (var s in s_order.Where(s => yuyv.Any(m => m.Server == s)))
+            {
+                var g = yuyv.Where(m => m.Server == s).ToList();
+                var fps = Med(g, m => m.Load.DeliveredFrames / m.Load.WindowSeconds);
+                var share = Med(g, m => m.CpuShare);
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {ServerProcess.Label(s)} | {F(fps, 1)} | {F(share * 100, 1)} % | {F(Med(g, m => m.Load.DeliveredFrames / m.CpuSeconds), 0)} | {F(Med(g, m => m.Load.LatencyP50Ms), 1)} / {F(Med(g, m => m.Load.LatencyP99Ms), 1)} |");
+            }
+            md.AppendLine();
+        }
+        if (report.Startups.Count > 0)
+        {
+            md.AppendLine("### Start-up: process start → first complete snapshot");
+            md.AppendLine();
+            md.AppendLine("| server | source | median (ms) | min | max | RSS then (MB) |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|");
+            foreach (var g in report.Startups.GroupBy(s => (s.Server, s.Source)))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {ServerProcess.Label(g.Key.Server).Replace(" MJPEG", "", StringComparison.Ordinal)} | {g.Key.Source} | {F(Stats.Median(g.Select(s => s.Milliseconds)), 0)} | {F(g.Min(s => s.Milliseconds), 0)} | {F(g.Max(s => s.Milliseconds), 0)} | {Mb((long)Stats.Median(g.Select(s => (double)s.RssBytes)))} |");
+            }
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    private static void AppendScenario(StringBuilder md, List<Measurement> ms, string scenario)
+    {
+        md.AppendLine($"### {scenario}, MJPEG passthrough (WebSocket for \"VideoEdge WS\")");
+        md.AppendLine();
+        md.AppendLine("| server | CPU-s/1000 frames | × floor | fps per viewer (median / min) | captured share (worst) | p50 / p99 latency (ms) | gaps | RSS idle → loaded, peak (MB) | alloc B/frame, GCs 0/1/2 | viewer CPU | runs |");
+        md.AppendLine("|---|---:|---:|---|---:|---|---:|---|---|---:|---:|");
+        var floor = Med(ms.Where(m => m.Server == ServerKind.Floor), m => m.CpuPer1000Frames);
+        foreach (var s in s_order.Where(s => ms.Any(m => m.Server == s)))
+        {
+            var g = ms.Where(m => m.Server == s).ToList();
+            var cpu = Med(g, m => m.CpuPer1000Frames);
+            var alloc = g.Any(m => m.AllocatedPerFrame is not null)
+                ? $"{F(Med(g, m => m.AllocatedPerFrame ?? double.NaN), 0)}, {Med(g, m => m.Gen0 ?? 0):F0}/{Med(g, m => m.Gen1 ?? 0):F0}/{Med(g, m => m.Gen2 ?? 0):F0}"
+                : "–";
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {ServerProcess.Label(s)} | {F(cpu, 3)} | {F(cpu / floor, 2)} | {F(Med(g, m => m.Load.FastMedianFps), 1)} / {F(Med(g, m => m.Load.FastMinFps), 1)} | {F(Med(g, m => m.Load.FastMinCapturedShare) * 100, 1)} % | {F(Med(g, m => m.Load.LatencyP50Ms), 1)} / {F(Med(g, m => m.Load.LatencyP99Ms), 1)} | {F(Med(g, m => m.Load.FastGaps), 0)} | {Mb(Med(g, m => m.IdleRssBytes))} → {Mb(Med(g, m => m.RssBytes))}, {Mb(Med(g, m => m.PeakRssBytes))} | {alloc} | {F(Med(g, m => m.ViewerCpuShare) * 100, 0)} % | {g.Count}{Failures(g)} |");
+        }
+        md.AppendLine();
+    }
+
+    private static void AppendSlow(StringBuilder md, List<Measurement> slow, List<Measurement> all)
+    {
+        var first = slow[0];
+        md.AppendLine($"### Slow viewers: {first.Scenario}, the slow ones reading 20 KB/s");
+        md.AppendLine();
+        md.AppendLine("Frame age is the slow viewer's receive time minus the capture stamp, when the picture starts arriving and when it is complete. The \"without\" columns are the same server's fast viewers in the 50-viewer sweep.");
+        md.AppendLine();
+        md.AppendLine("| server | fast fps (without) | fast p99 ms (without) | slow fps | slow age at start p50 / max (s) | slow age complete p50 / max (s) | RSS start → end (MB) | CPU-s/1000 frames |");
+        md.AppendLine("|---|---|---|---:|---|---|---|---:|");
+        foreach (var s in s_order.Where(s => slow.Any(m => m.Server == s)))
+        {
+            var g = slow.Where(m => m.Server == s).ToList();
+            var baseline = all.Where(m => m.Group == "sweep" && m.Server == s && m.Clients == first.Clients && m.Resolution == first.Resolution).ToList();
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {ServerProcess.Label(s)} | {F(Med(g, m => m.Load.FastMedianFps), 1)} ({F(Med(baseline, m => m.Load.FastMedianFps), 1)}) | {F(Med(g, m => m.Load.LatencyP99Ms), 1)} ({F(Med(baseline, m => m.Load.LatencyP99Ms), 1)}) | {F(Med(g, m => m.Load.SlowMeanFps), 2)} | {F(Med(g, m => m.Load.SlowAgeStartP50Ms) / 1000, 1)} / {F(Med(g, m => m.Load.SlowAgeStartMaxMs) / 1000, 1)} | {F(Med(g, m => m.Load.SlowAgeEndP50Ms) / 1000, 1)} / {F(Med(g, m => m.Load.SlowAgeEndMaxMs) / 1000, 1)} | {Mb(Med(g, m => m.RssStartBytes))} → {Mb(Med(g, m => m.RssBytes))} | {F(Med(g, m => m.CpuPer1000Frames), 3)} |");
+        }
+        md.AppendLine();
+    }
+
+    private static string Failures(List<Measurement> g)
+    {
+        var failed = g.Sum(m => m.Load.Failed);
+        return failed == 0 ? "" : $" ({failed} viewers failed: {string.Join("; ", g.SelectMany(m => m.Load.Errors).Distinct().Take(2))})";
+    }
+
+    public static double Med(IEnumerable<Measurement> ms, Func<Measurement, double> f) => Stats.Median(ms.Select(f));
+
+    private static string F(double v, int digits) => double.IsFinite(v) ? v.ToString("F" + digits, CultureInfo.InvariantCulture) : "–";
+
+    private static string Mb(double bytes) => F(bytes / (1024 * 1024), 1);
+}

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using VideoEdge.Bench.Load;
+
+namespace VideoEdge.Bench.Harness;
+
+/// <summary>
+/// Runs the scenario groups. Within a group the servers take turns session by session
+/// (A B C D A B C D …) so slow drifts of a shared machine hit every server alike.
+/// </summary>
+internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProcess viewers)
+{
+    private static readonly ServerKind[] s_all = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs];
+
+    public List<Measurement> Measurements { get; } = [];
+    public List<StartupMeasurement> Startups { get; } = [];
+
+    private int Reps(int normal) => options.Reps ?? (options.Quick ? 1 : normal);
+
+    private sealed record Step(int Clients, int Slow, double Warmup, double Measure);
+
+    public async Task RunAllAsync()
+    {
+        var quick = options.Quick;
+        var hd = new CameraSetup("1280x720");
+        if (options.Wants("startup"))
+        {
+            await StartupAsync(Reps(5));
+        }
+        if (options.Wants("sweep"))
+        {
+            int[] counts = quick ? [1, 50] : [1, 10, 50, 200];
+            var steps = counts.Select(c => new Step(c, 0, quick ? 1 : 1.5, quick ? 2 : 4)).ToArray();
+            await GroupAsync("sweep", hd, s_all, steps, Reps(3));
+        }
+        if (options.Wants("resolutions") && !quick)
+        {
+            foreach (var res in new[] { "640x480", "1920x1080" })
+            {
+                await GroupAsync("resolutions", new CameraSetup(res), s_all, [new Step(50, 0, 1.5, 4)], Reps(3));
+            }
+        }
+        if (options.Wants("slow"))
+        {
+            await GroupAsync("slow", hd, s_all, [new Step(50, 10, quick ? 2 : 3, quick ? 8 : 15)], Reps(1));
+        }
+        if (options.Wants("soak") && !quick)
+        {
+            await GroupAsync("soak", hd, [ServerKind.VideoEdge], [new Step(50, 0, 2, 60)], 1);
+        }
+        if (options.Wants("yuyv"))
+        {
+            ServerKind[] encoders = options.VideoEdgeSource == "camera" ? [ServerKind.UStreamer, ServerKind.VideoEdge] : [ServerKind.UStreamer];
+            await GroupAsync("yuyv", new CameraSetup("1280x720", "yuyv"), encoders, [new Step(1, 0, 2, quick ? 3 : 5)], Reps(3));
+        }
+    }
+
+    private async Task GroupAsync(string group, CameraSetup camera, ServerKind[] servers, Step[] steps, int reps)
+    {
+        for (var rep = 1; rep <= reps; rep++)
+        {
+            foreach (var kind in servers.Where(options.Wants))
+            {
+                try
+                {
+                    await SessionAsync(group, camera, kind, steps, rep);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+                {
+                    Setup.Log($"  {ServerProcess.Label(kind)} failed: {ex.Message}");
+                }
+            }
+        }
+    }
+
+    private async Task SessionAsync(string group, CameraSetup camera, ServerKind kind, Step[] steps, int rep)
+    {
+        using var server = ServerProcess.Start(kind, camera, paths, options);
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        Thread.Sleep(1000);
+        var idle = ProcSample.Read(server.Pid);
+        foreach (var step in steps)
+        {
+            var spec = new LoadSpec
+            {
+                Port = server.Port,
+                Path = server.StreamPath,
+                Transport = server.Transport,
+                Clients = step.Clients,
+                SlowClients = step.Slow,
+                SlowReceiveBuffer = options.SlowReceiveBuffer,
+                WarmupSeconds = step.Warmup,
+                MeasureSeconds = step.Measure,
+                Threads = options.ViewerThreads,
+            };
+            CpuMeter? serverCpu = null, viewerCpu = null;
+            VideoEdgeState? before = null, after = null;
+            double cpu = 0, viewerSeconds = 0;
+            ProcSample start = default, end = default;
+            var load = viewers.Run(spec,
+                onStart: () =>
+                {
+                    before = server.IsVideoEdge ? VideoEdgeStateReader.Read(server.Port) : null;
+                    start = ProcSample.Read(server.Pid);
+                    ProcSample.ResetPeak(server.Pid);
+                    serverCpu = new CpuMeter(server.Pid);
+                    viewerCpu = new CpuMeter(viewers.Pid);
+                },
+                onEnd: () =>
+                {
+                    cpu = serverCpu!.Elapsed();
+                    viewerSeconds = viewerCpu!.Elapsed();
+                    end = ProcSample.Read(server.Pid);
+                    after = server.IsVideoEdge ? VideoEdgeStateReader.Read(server.Port) : null;
+                });
+            var m = new Measurement
+            {
+                Group = group,
+                Scenario = ScenarioName(group, camera, step),
+                Server = kind,
+                Rep = rep,
+                Resolution = camera.Resolution,
+                Format = camera.Format,
+                Clients = step.Clients,
+                SlowClients = step.Slow,
+                CpuSeconds = cpu,
+                ViewerCpuSeconds = viewerSeconds,
+                IdleRssBytes = idle.RssBytes,
+                RssStartBytes = start.RssBytes,
+                RssBytes = end.RssBytes,
+                PeakRssBytes = end.PeakRssBytes,
+                AllocatedBytes = after is not null && before is not null ? after.Process.AllocatedBytes - before.Process.AllocatedBytes : null,
+                Gen0 = after is not null && before is not null ? after.Process.Gen0Collections - before.Process.Gen0Collections : null,
+                Gen1 = after is not null && before is not null ? after.Process.Gen1Collections - before.Process.Gen1Collections : null,
+                Gen2 = after is not null && before is not null ? after.Process.Gen2Collections - before.Process.Gen2Collections : null,
+                PoolOutstanding = after?.Pool.Outstanding,
+                Load = load,
+            };
+            Measurements.Add(m);
+            Setup.Log($"  {m.Scenario,-34} {ServerProcess.Label(kind),-16} rep {rep}: {m.CpuPer1000Frames:F3} CPU-s/1000 frames, " +
+                $"{load.FastMedianFps:F1} fps, p50 {load.LatencyP50Ms:F1} ms, p99 {load.LatencyP99Ms:F1} ms, viewer CPU {m.ViewerCpuShare:P0}" +
+                (load.SlowClients > 0 ? $", slow age {load.SlowAgeStartP50Ms / 1000:F1} s" : "") +
+                (load.Failed > 0 ? $", {load.Failed} failed: {string.Join("; ", load.Errors)}" : ""));
+            Thread.Sleep(300);
+        }
+    }
+
+    public static string ScenarioName(string group, CameraSetup camera, int clients, int slow) =>
+        $"{(camera.Format == "yuyv" ? "YUYV " : "")}{camera.Resolution} {clients} clients" + (slow > 0 ? $" ({slow} slow)" : "") + (group == "soak" ? " 60 s" : "");
+
+    private static string ScenarioName(string group, CameraSetup camera, Step step) => ScenarioName(group, camera, step.Clients, step.Slow);
+
+    /// <summary>Process start → first complete /snapshot.jpg, for VideoEdge on its test pattern and on the camera, and µStreamer.</summary>
+    private async Task StartupAsync(int reps)
+    {
+        var hd = new CameraSetup("1280x720");
+        var cases = new List<(ServerKind Kind, bool TestPattern, string Label)> { (ServerKind.VideoEdge, true, "test pattern") };
+        if (options.VideoEdgeSource == "camera")
+        {
+            cases.Add((ServerKind.VideoEdge, false, "fake camera"));
+        }
+        cases.Add((ServerKind.UStreamer, false, "fake camera"));
+        for (var rep = 1; rep <= reps; rep++)
+        {
+            foreach (var (kind, testPattern, label) in cases.Where(c => options.Wants(c.Kind)))
+            {
+                using var server = ServerProcess.Start(kind, hd, paths, options, testPattern);
+                var clock = server.SinceStart;
+                byte[]? picture = null;
+                while (clock.Elapsed < TimeSpan.FromSeconds(20) && picture is null)
+                {
+                    picture = await HttpProbe.FirstPictureAsync(server.Port, server.SnapshotPath!, TimeSpan.FromSeconds(5));
+                    // µStreamer answers with its built-in placeholder until the camera delivers: wait for a camera frame.
+                    if (picture is not null && !testPattern && !StreamParser.TryReadStamp(picture.AsSpan(0, Math.Min(picture.Length, 256)), out _, out _))
+                    {
+                        picture = null;
+                    }
+                    if (picture is null)
+                    {
+                        await Task.Delay(2);
+                    }
+                }
+                var ms = clock.Elapsed.TotalMilliseconds;
+                if (picture is null)
+                {
+                    Setup.Log($"  start-up {ServerProcess.Label(kind)} ({label}): no picture within 20 s");
+                    continue;
+                }
+                var rss = ProcSample.Read(server.Pid).RssBytes;
+                Startups.Add(new StartupMeasurement(kind, label, rep, ms, rss));
+                Setup.Log($"  start-up {ServerProcess.Label(kind)} ({label}) rep {rep}: {ms:F0} ms to the first snapshot ({picture.Length} bytes)");
+            }
+        }
+    }
+}

@@ -97,6 +97,10 @@ internal sealed class ServerProcess : IDisposable
                 info = new ProcessStartInfo(options.VideoEdgeBinary ?? paths.VideoEdgeBinary);
                 var source = testPattern || options.VideoEdgeSource == "test" ? "test" : Device;
                 Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"127.0.0.1:{port}");
+                if (source != "test")
+                {
+                    Add(info, "--format", camera.Format);
+                }
                 break;
         }
         info.UseShellExecute = false;

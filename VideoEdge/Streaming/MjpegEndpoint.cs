@@ -40,22 +40,48 @@ public static class MjpegEndpoint
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
 
-        var body = response.BodyWriter;
-        try
-        {
-            await response.StartAsync(cancellation.Token);
-            body.Write(MjpegWriter.Preamble);
-            await body.FlushAsync(cancellation.Token);
-        }
-        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        var writer = await StartAsync(context, cancellation.Token);
+        if (writer is null)
         {
             return;
         }
         var client = new ClientInfo("mjpeg", ViewerRequest.Remote(context));
-        var end = await ViewerLoop.RunAsync(camera, client, new PartWriter(body), fps, options.SendTimeout, logger, cancellation.Token);
-        if (end == ViewerLoop.EndReason.SendTimeout)
+        var end = await ViewerLoop.RunAsync(camera, client, writer, fps, options.SendTimeout, logger, cancellation.Token);
+        if (writer is DirectMjpegStream.PartWriter direct && end != ViewerLoop.EndReason.SendTimeout)
+        {
+            direct.Finish();
+        }
+        // A direct stream's response is ours, not Kestrel's: the connection must not be reused.
+        if (end == ViewerLoop.EndReason.SendTimeout || writer is DirectMjpegStream.PartWriter)
         {
             context.Abort();
+        }
+    }
+
+    /// <summary>Sends the response head; null when the viewer is already gone.</summary>
+    private static async Task<IFrameWriter?> StartAsync(HttpContext context, CancellationToken cancellation)
+    {
+        var direct = DirectSocketSender.TryCreate(context);
+        try
+        {
+            if (direct is not null)
+            {
+                await DirectMjpegStream.StartAsync(direct, context.Response, cancellation);
+                return new DirectMjpegStream.PartWriter(direct);
+            }
+            var body = context.Response.BodyWriter;
+            await context.Response.StartAsync(cancellation);
+            body.Write(MjpegWriter.Preamble);
+            await body.FlushAsync(cancellation);
+            return new PartWriter(body);
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            if (direct is not null)
+            {
+                context.Abort();
+            }
+            return null;
         }
     }
 

@@ -1,0 +1,170 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace VideoEdge.Streaming;
+
+/// <summary>
+/// Puts a viewer's bytes straight on its socket: one non-blocking sendmsg per frame that points at
+/// the shared frame buffer, so the kernel's copy is the only one. Through Kestrel's response pipe
+/// every viewer's frame is first copied into 4 KB pipe blocks (a lock and a span per block) and the
+/// blocks are pinned one by one for the send — measured, that is most of the user-space time of
+/// streaming (see BENCHMARKS.md). Only the viewers whose socket is full wait, through the socket's
+/// own async send; everybody else is done in one system call.
+/// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
+/// </summary>
+public sealed partial class DirectSocketSender
+{
+    private const int MsgDontWait = 0x40;
+    private const int MsgNoSignal = 0x4000;
+    private const int EAgain = 11;
+    private const int EIntr = 4;
+
+    private readonly Socket _socket;
+    private readonly SafeHandle _handle;
+
+    private DirectSocketSender(Socket socket)
+    {
+        _socket = socket;
+        _handle = socket.SafeHandle;
+    }
+
+    /// <summary>A sender for this request's connection, or null when its bytes must go through Kestrel.</summary>
+    public static DirectSocketSender? TryCreate(HttpContext context)
+    {
+        if (!OperatingSystem.IsLinux()
+            || context.Request.Protocol is not ("HTTP/1.1" or "HTTP/1.0")
+            || context.Features.Get<ITlsConnectionFeature>() is not null
+            || context.Features.Get<IConnectionSocketFeature>()?.Socket is not { SocketType: SocketType.Stream } socket)
+        {
+            return null;
+        }
+        return new DirectSocketSender(socket);
+    }
+
+    /// <summary>Ends the response the way a Connection: close body ends: everything sent, then FIN.</summary>
+    public void Finish()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+    {
+        var sent = TrySend(head.Span, body.Span, tail.Span);
+        return sent == head.Length + body.Length + tail.Length
+            ? ValueTask.CompletedTask
+            : SendRestAsync(head, body, tail, sent, cancellation);
+    }
+
+    /// <summary>What the socket takes without waiting (0 when it is full).</summary>
+    private long TrySend(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    {
+        // Holding a reference keeps the descriptor from being closed (and its number reused by a
+        // new connection) while we write to it; a connection already closed throws here.
+        var added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            return TrySend((int)_handle.DangerousGetHandle(), head, body, tail);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    private static unsafe long TrySend(int fd, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    {
+        fixed (byte* h = head)
+        fixed (byte* b = body)
+        fixed (byte* t = tail)
+        {
+            var iov = stackalloc IoVec[3];
+            var count = 0;
+            Add(iov, ref count, h, head.Length);
+            Add(iov, ref count, b, body.Length);
+            Add(iov, ref count, t, tail.Length);
+            var message = new MsgHdr { Iov = iov, IovLength = (nuint)count };
+            while (true)
+            {
+                var sent = SendMsg(fd, &message, MsgDontWait | MsgNoSignal);
+                if (sent >= 0)
+                {
+                    return sent;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == EAgain)
+                {
+                    return 0;
+                }
+                if (errno != EIntr)
+                {
+                    throw new IOException($"the viewer's connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                }
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    {
+        await SendAllAsync(Skip(head, ref sent), cancellation).ConfigureAwait(false);
+        await SendAllAsync(Skip(body, ref sent), cancellation).ConfigureAwait(false);
+        await SendAllAsync(Skip(tail, ref sent), cancellation).ConfigureAwait(false);
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var n = await _socket.SendAsync(bytes, SocketFlags.None, cancellation).ConfigureAwait(false);
+            bytes = bytes[n..];
+        }
+    }
+
+    private static ReadOnlyMemory<byte> Skip(ReadOnlyMemory<byte> bytes, ref long sent)
+    {
+        var skip = (int)Math.Min(sent, bytes.Length);
+        sent -= skip;
+        return bytes[skip..];
+    }
+
+    private static unsafe void Add(IoVec* iov, ref int count, byte* data, int length)
+    {
+        if (length > 0)
+        {
+            iov[count++] = new IoVec { Base = data, Length = (nuint)length };
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "sendmsg", SetLastError = true)]
+    private static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
+}

@@ -14,12 +14,4 @@ public class FramePoolBenchmarks
 
     [Benchmark]
     public void RentCopyRelease() => _pool.RentCopy(_camera).Release();
-
-    /// <summary>Returned on another thread than rented, as when the last viewer finishes a frame.</summary>
-    [Benchmark]
-    public void RentHereReleaseElsewhere()
-    {
-        var frame = _pool.Rent(121_000);
-        ThreadPool.UnsafeQueueUserWorkItem(static f => f.Release(), frame, preferLocal: false);
-    }
 }

@@ -16,6 +16,8 @@ public sealed class BenchOptions
     public int ViewerThreads { get; private set; } = 1;
     public int SlowReceiveBuffer { get; private set; } = 16 * 1024;
     public string? Work { get; private set; }
+    /// <summary>Extra environment for VideoEdge processes (experiments such as DOTNET_gcServer=0).</summary>
+    public Dictionary<string, string> VideoEdgeEnvironment { get; } = [];
     public IReadOnlyList<string> AllResolutions => ["640x480", "1280x720", "1920x1080"];
 
     public const string Usage = """
@@ -28,6 +30,7 @@ public sealed class BenchOptions
           --videoedge-binary PATH                 use this video-edge binary instead of publishing one
           --viewer-threads N                      threads of the viewer process (default 1)
           --slow-rcvbuf BYTES                     receive buffer of slow viewers (default 16384; 0 = kernel's)
+          --videoedge-env KEY=VALUE               extra environment for VideoEdge (repeatable)
           --work DIR                              work folder (default <repo>/.bench)
           --publish                               write the results into BENCHMARKS.md and bench-results/
         videoedge-bench floor …                   the floor server (started by the bench)
@@ -60,6 +63,10 @@ public sealed class BenchOptions
                 case "--viewer-threads": o.ViewerThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--slow-rcvbuf": o.SlowReceiveBuffer = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--work": o.Work = Path.GetFullPath(Next()); break;
+                case "--videoedge-env":
+                    var pair = Next().Split('=', 2);
+                    o.VideoEdgeEnvironment[pair[0]] = pair.Length > 1 ? pair[1] : "";
+                    break;
                 case "--publish": o.Publish = true; break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }

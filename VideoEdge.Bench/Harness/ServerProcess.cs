@@ -96,10 +96,16 @@ internal sealed class ServerProcess : IDisposable
             default:
                 info = new ProcessStartInfo(options.VideoEdgeBinary ?? paths.VideoEdgeBinary);
                 var source = testPattern || options.VideoEdgeSource == "test" ? "test" : Device;
-                Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"127.0.0.1:{port}");
+                // Every viewer comes from 127.0.0.1: lift the admission limits meant for real deployments.
+                Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"127.0.0.1:{port}",
+                    "--max-clients", "1000", "--max-clients-per-ip", "0");
                 if (source != "test")
                 {
                     Add(info, "--format", camera.Format);
+                }
+                foreach (var (key, value) in options.VideoEdgeEnvironment)
+                {
+                    info.Environment[key] = value;
                 }
                 break;
         }

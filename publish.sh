@@ -208,6 +208,8 @@ install_service() {
 
     if systemd_running; then
         getent group video >/dev/null || echo "publish.sh: warning: there is no group 'video'; the service will not be able to open cameras"
+        ldconfig -p 2>/dev/null | grep -qE 'libssl\.so\.(3|1\.1) ' ||
+            echo "publish.sh: warning: OpenSSL is not installed; passwords, tokens and TLS need it: sudo apt-get install libssl3"
         systemctl daemon-reload
         if systemctl is-active --quiet video-edge.service; then
             echo "publish.sh: video-edge is running the old binary; restart it: sudo systemctl restart video-edge"

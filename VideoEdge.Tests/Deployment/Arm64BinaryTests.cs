@@ -26,11 +26,14 @@ public sealed class Arm64BinaryTests : IDisposable
             ["-O2", "-Wall", "-Wextra", "-fPIC", "-pthread", "-shared", "-o", fakecam, Path.Combine(FakeCamera.SourceDirectory, "fakecam.c"), "-ldl"]);
         Assert.True(compiled.ExitCode == 0, compiled.ToString());
         var frames = FakeCamera.MakeTestJpegs(Path.Combine(_dir, "frames"), 640, 480, 4).Select(File.ReadAllBytes).ToList();
+        // A second camera that would need OpenCV: it must be reported, not crash the start.
+        var clip = Path.Combine(_dir, "clip.avi");
+        await File.WriteAllBytesAsync(clip, frames[0]);
 
         // qemu's -E sets the variable for the arm64 program only; set for qemu itself, the x86-64
         // loader would try to preload an arm64 library into qemu.
         await using var server = await ProcessServer.StartAsync(
-            ["-L", "/usr/aarch64-linux-gnu", "-E", "LD_PRELOAD=" + fakecam, build.Binary, "--source", "/dev/video0"],
+            ["-L", "/usr/aarch64-linux-gnu", "-E", "LD_PRELOAD=" + fakecam, build.Binary, "--source", "/dev/video0", "--camera", "clip=file:" + clip],
             new Dictionary<string, string>
             {
                 ["FAKECAM_DEVICE"] = "/dev/video0",
@@ -60,6 +63,9 @@ public sealed class Arm64BinaryTests : IDisposable
         Assert.Equal("v4l2", state.GetProperty("source").GetProperty("kind").GetString());
         Assert.Equal(0, state.GetProperty("frames").GetProperty("encoded").GetInt64());
         Assert.True(state.GetProperty("frames").GetProperty("passthrough").GetInt64() >= 5, state.ToString());
+        var clipSource = JsonDocument.Parse(await http.GetStringAsync(server.BaseUrl + "/cams/clip/state")).RootElement.GetProperty("source");
+        Assert.False(clipSource.GetProperty("online").GetBoolean());
+        Assert.Contains("needs OpenCV", clipSource.GetProperty("offlineReason").GetString());
 
         Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(15)));
     }

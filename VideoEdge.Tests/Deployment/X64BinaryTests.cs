@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.Versioning;
 using System.Text.Json;
+using OpenCvSharp;
 using VideoEdge.Tests.Fakes;
 using VideoEdge.Tests.Infrastructure;
+using VideoEdge.Tests.MultiCamera;
 
 namespace VideoEdge.Tests.Deployment;
 
@@ -32,25 +34,38 @@ public sealed class X64BinaryTests
     }
 
     [Fact]
-    public async Task Serves_the_test_pattern_and_exits_0_on_SIGTERM()
+    public async Task Serves_the_test_pattern_and_a_video_file_and_exits_0_on_SIGTERM()
     {
         var build = await PublishedBuild.GetAsync("linux-x64");
-        await using var server = await ProcessServer.StartAsync(["--source", "test"], executable: build.Binary);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var dir = TestVideos.NewDirectory();
+        try
+        {
+            var clip = TestVideos.Solid(dir, "clip", new Scalar(0, 0, 255));
+            await using var server = await ProcessServer.StartAsync(["--source", "test", "--camera", "clip=file:" + clip], executable: build.Binary);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
-        using var snapshot = await http.GetAsync(server.BaseUrl + "/snapshot.jpg");
-        Assert.Equal(HttpStatusCode.OK, snapshot.StatusCode);
-        Assert.Equal("image/jpeg", snapshot.Content.Headers.ContentType?.MediaType);
-        var jpeg = await snapshot.Content.ReadAsByteArrayAsync();
-        Assert.True(Jpeg.HasMarkers(jpeg));
-        Assert.Equal((640, 480), Jpeg.Decode(jpeg));
-        // The picture is the test pattern, not the no-signal picture: OpenCV was found beside the binary.
-        var source = JsonDocument.Parse(await http.GetStringAsync(server.BaseUrl + "/api/state")).RootElement.GetProperty("source");
-        Assert.True(source.GetProperty("online").GetBoolean(), source.ToString());
+            using var snapshot = await http.GetAsync(server.BaseUrl + "/snapshot.jpg");
+            Assert.Equal(HttpStatusCode.OK, snapshot.StatusCode);
+            Assert.Equal("image/jpeg", snapshot.Content.Headers.ContentType?.MediaType);
+            var jpeg = await snapshot.Content.ReadAsByteArrayAsync();
+            Assert.True(Jpeg.HasMarkers(jpeg));
+            Assert.Equal((640, 480), Jpeg.Decode(jpeg));
+            Assert.Equal((320, 240), Jpeg.Decode(await http.GetByteArrayAsync(server.BaseUrl + "/cams/clip/snapshot.jpg")));
+            // Real pictures, not the no-signal one: OpenCV was found beside the binary, for drawing and for decoding.
+            foreach (var state in new[] { "/api/state", "/cams/clip/state" })
+            {
+                var source = JsonDocument.Parse(await http.GetStringAsync(server.BaseUrl + state)).RootElement.GetProperty("source");
+                Assert.True(source.GetProperty("online").GetBoolean(), source.ToString());
+            }
 
-        var stopwatch = Stopwatch.StartNew();
-        Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(10)));
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"took {stopwatch.Elapsed.TotalSeconds:0.00} s to stop\n{server.Output}");
+            var stopwatch = Stopwatch.StartNew();
+            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"took {stopwatch.Elapsed.TotalSeconds:0.00} s to stop\n{server.Output}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using OpenCvSharp.Internal;
 
@@ -13,7 +14,6 @@ public static class OpenCvRuntime
 {
     public const string NativeLibraryFile = "libOpenCvSharpExtern.so";
     private static readonly Lock s_lock = new();
-    private static bool s_resolverSet;
     private static string? s_error;
     private static bool? s_available;
     private static string? s_loaderError;
@@ -53,11 +53,6 @@ public static class OpenCvRuntime
             error = "disabled by VIDEOEDGE_NO_OPENCV=1";
             return false;
         }
-        if (!s_resolverSet)
-        {
-            NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
-            s_resolverSet = true;
-        }
         try
         {
             NativeMethods.TryPInvoke();
@@ -76,6 +71,13 @@ public static class OpenCvRuntime
             return false;
         }
     }
+
+    /// <summary>
+    /// Runs before any of our code, so whatever touches OpenCvSharp first (not necessarily
+    /// <see cref="Ensure"/>) finds the library beside the binary. Registering loads nothing.
+    /// </summary>
+    [ModuleInitializer]
+    internal static void InstallResolver() => NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {

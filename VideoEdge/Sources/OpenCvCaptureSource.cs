@@ -15,7 +15,9 @@ public sealed class OpenCvCaptureSource : IFrameSource
     private readonly CaptureContext _context;
     private readonly Mode _mode;
     private readonly string _target;
-    private readonly Mat _image = new();
+    // Made in Open, after OpenCvRuntime.Ensure: constructing it earlier would load OpenCV when the
+    // camera is created, and crash the start where OpenCV is missing instead of reporting it.
+    private Mat? _image;
     private VideoCapture? _capture;
     private JpegEncoder? _encoder;
     private FramePacer? _pacer;
@@ -50,6 +52,7 @@ public sealed class OpenCvCaptureSource : IFrameSource
             throw new SourceFaultException(ex.Message, ex);
         }
         _encoder ??= new JpegEncoder(_context.Options.Quality);
+        _image ??= new Mat();
         _capture = new VideoCapture();
         var opened = _mode switch
         {
@@ -87,7 +90,8 @@ public sealed class OpenCvCaptureSource : IFrameSource
             throw new OperationCanceledException(cancellation);
         }
         var capture = _capture ?? throw new SourceFaultException("not open");
-        if (!capture.Read(_image) || _image.Empty())
+        var image = _image!;
+        if (!capture.Read(image) || image.Empty())
         {
             if (_mode != Mode.File)
             {
@@ -95,7 +99,7 @@ public sealed class OpenCvCaptureSource : IFrameSource
             }
             // End of file: loop from the start.
             capture.Set(VideoCaptureProperties.PosFrames, 0);
-            if (!capture.Read(_image) || _image.Empty())
+            if (!capture.Read(image) || image.Empty())
             {
                 throw new SourceFaultException($"no frames could be read from '{_target}'");
             }
@@ -106,9 +110,9 @@ public sealed class OpenCvCaptureSource : IFrameSource
         {
             return null;
         }
-        _width = _image.Width;
-        _height = _image.Height;
-        var frame = _encoder!.Encode(_image, _context.Pool);
+        _width = image.Width;
+        _height = image.Height;
+        var frame = _encoder!.Encode(image, _context.Pool);
         frame.TimestampMicros = Clock.UnixMicrosNow();
         _context.Stats.CountEncoded(_encoder.LastEncodeTime);
         return frame;
@@ -129,7 +133,7 @@ public sealed class OpenCvCaptureSource : IFrameSource
     {
         Close();
         _encoder?.Dispose();
-        _image.Dispose();
+        _image?.Dispose();
     }
 
     internal static string RedactCredentials(string url)

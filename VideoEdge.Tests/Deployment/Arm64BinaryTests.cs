@@ -10,14 +10,14 @@ namespace VideoEdge.Tests.Deployment;
 /// arm64 here), serving an MJPEG camera byte for byte.
 /// </summary>
 [Collection(DeploymentCollection.Name)]
-public sealed class Arm64BinaryTests : IDisposable
+public sealed class Arm64BinaryTests(PublishedBuilds builds) : IDisposable
 {
     private readonly string _dir = FakeCamera.NewTempDirectory("videoedge-arm64");
 
     [Fact]
     public async Task Serves_snapshots_and_the_stream_of_an_MJPEG_camera_under_qemu_without_OpenCV()
     {
-        var build = await PublishedBuild.GetAsync("linux-arm64");
+        var build = await builds.GetAsync("linux-arm64");
         Assert.Equal(0xB7, PublishedBuild.ElfMachine(build.Binary));
         Assert.True(new FileInfo(build.Binary).Length < 15 * 1024 * 1024, build.Log);
 

@@ -6,7 +6,7 @@ namespace VideoEdge.Tests.Deployment;
 /// nor get their own startup and shutdown bounds stretched by them.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class DeploymentCollection
+public sealed class DeploymentCollection : ICollectionFixture<PublishedBuilds>
 {
     public const string Name = "deployment";
 }

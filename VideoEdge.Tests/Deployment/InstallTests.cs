@@ -6,7 +6,7 @@ namespace VideoEdge.Tests.Deployment;
 /// <summary>publish.sh --install and --uninstall into a temporary root (DESTDIR), as on the board but without touching this machine.</summary>
 [Collection(DeploymentCollection.Name)]
 [SupportedOSPlatform("linux")]
-public sealed class InstallTests : IDisposable
+public sealed class InstallTests(PublishedBuilds builds) : IDisposable
 {
     private const UnixFileMode Executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
@@ -20,7 +20,7 @@ public sealed class InstallTests : IDisposable
     [Fact]
     public async Task Install_puts_binary_unit_and_settings_in_place_keeps_edited_settings_and_uninstall_keeps_only_them()
     {
-        var build = await PublishedBuild.GetAsync("linux-x64");
+        var build = await builds.GetAsync("linux-x64");
         var packaging = Path.Combine(PublishedBuild.RepositoryRoot, "packaging");
 
         // On the board: the copied dist/linux-x64/ folder installs itself.

@@ -13,14 +13,14 @@ namespace VideoEdge.Tests.Deployment;
 /// </summary>
 [Collection(DeploymentCollection.Name)]
 [SupportedOSPlatform("linux")]
-public sealed class SystemdNotifyTests : IDisposable
+public sealed class SystemdNotifyTests(PublishedBuilds builds) : IDisposable
 {
     private readonly string _dir = FakeCamera.NewTempDirectory("videoedge-notify");
 
     [Fact]
     public async Task Says_READY_once_serving_then_STATUS_and_WATCHDOG_and_STOPPING_on_SIGTERM()
     {
-        var build = await PublishedBuild.GetAsync("linux-x64");
+        var build = await builds.GetAsync("linux-x64");
         var listenSocket = Path.Combine(_dir, "edge.sock");
         using var notify = new NotifyListener(Path.Combine(_dir, "notify.sock"));
 

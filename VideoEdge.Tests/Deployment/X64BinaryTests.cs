@@ -12,14 +12,14 @@ namespace VideoEdge.Tests.Deployment;
 /// <summary>The linux-x64 Native AOT binary as publish.sh leaves it in dist/linux-x64/.</summary>
 [Collection(DeploymentCollection.Name)]
 [SupportedOSPlatform("linux")]
-public sealed class X64BinaryTests
+public sealed class X64BinaryTests(PublishedBuilds builds)
 {
     private const long SizeTarget = 15 * 1024 * 1024;
 
     [Fact]
     public async Task Publish_gives_a_small_binary_with_OpenCV_and_the_install_files_beside_it_and_no_warnings()
     {
-        var build = await PublishedBuild.GetAsync("linux-x64");
+        var build = await builds.GetAsync("linux-x64");
 
         Assert.Equal(0x3E, PublishedBuild.ElfMachine(build.Binary));
         var size = new FileInfo(build.Binary).Length;
@@ -36,7 +36,7 @@ public sealed class X64BinaryTests
     [Fact]
     public async Task Serves_the_test_pattern_and_a_video_file_and_exits_0_on_SIGTERM()
     {
-        var build = await PublishedBuild.GetAsync("linux-x64");
+        var build = await builds.GetAsync("linux-x64");
         var dir = TestVideos.NewDirectory();
         try
         {
@@ -71,7 +71,7 @@ public sealed class X64BinaryTests
     [Fact]
     public async Task Says_whether_OpenCV_is_missing_or_which_library_it_lacks_and_still_serves_pictures()
     {
-        var build = await PublishedBuild.GetAsync("linux-x64");
+        var build = await builds.GetAsync("linux-x64");
         var dir = FakeCamera.NewTempDirectory("videoedge-no-opencv");
         try
         {

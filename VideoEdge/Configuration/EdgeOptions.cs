@@ -32,7 +32,7 @@ public sealed partial class EdgeOptions
             (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240")),
         new("quality", "80", "JPEG quality when frames have to be encoded (1-100).",
             (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100")),
-        new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one).",
+        new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
             (o, v) => { o.Listen = v.Trim(); return ListenAddress.TryParse(o.Listen, out _, out var error) ? null : error; }),
         new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),

@@ -45,7 +45,9 @@ public static partial class WebSocketEndpoint
         ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var client = new ClientInfo(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
-        var receiving = DrainIncomingAsync(socket, client, logger, cancellation);
+        // The receive side listens only for the peer going away: cancelling a pending WebSocket receive
+        // aborts the socket, which on shutdown would cut viewers off before they get our close frame.
+        var receiving = DrainIncomingAsync(socket, client, logger, cancellation, context.RequestAborted);
         var end = await ViewerLoop.RunAsync(camera, client, new MessageWriter(socket, meta), fps, camera.Options.SendTimeout, logger, cancellation.Token);
         if (end == ViewerLoop.EndReason.SendTimeout)
         {
@@ -63,12 +65,16 @@ public static partial class WebSocketEndpoint
             {
             }
         }
-        await cancellation.CancelAsync();
-        await receiving;
+        // Give the viewer a moment to answer our close (the receive loop ends when it does), then drop it.
+        if (await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)) != receiving)
+        {
+            socket.Abort();
+            await receiving;
+        }
     }
 
     /// <summary>Reads and discards what the viewer sends, so its close handshake and pings are seen; ends the stream on close or abuse.</summary>
-    private static async Task DrainIncomingAsync(WebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending)
+    private static async Task DrainIncomingAsync(WebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
     {
         var buffer = new byte[512];
         var messageBytes = 0;
@@ -78,7 +84,7 @@ public static partial class WebSocketEndpoint
         {
             while (true)
             {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(), stopSending.Token);
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), peerGone);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;

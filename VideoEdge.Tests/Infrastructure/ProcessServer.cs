@@ -38,6 +38,10 @@ public sealed partial class ProcessServer : IAsyncDisposable
     public static Task<ProcessServer> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? executable = null) =>
         StartCoreAsync(args, environment, executable, waitForUrl: true);
 
+    /// <summary>Starts the app with exactly <paramref name="args"/> and returns at once (for commands that serve nothing, such as push).</summary>
+    public static Task<ProcessServer> LaunchAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? executable = null) =>
+        StartCoreAsync(args, environment, executable, waitForUrl: false);
+
     /// <summary>Runs the app to completion (for --help, bad flags, --list-devices): exit code and all output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? executable = null, TimeSpan? timeout = null)
     {

@@ -7,7 +7,7 @@ namespace VideoEdge.Tests.MultiCamera;
 /// <summary>Three cameras in one process: each has its own hub, endpoints and place in /api/cameras.</summary>
 public sealed class ThreeCameraTests
 {
-    private const int Fps = 15;
+    private const int Fps = 10;
 
     [Fact]
     public async Task Each_viewer_gets_every_frame_of_its_own_camera_and_nothing_else()
@@ -27,7 +27,7 @@ public sealed class ThreeCameraTests
         var taps = cams.ToDictionary(c => c.Name, c => new HubTap(c));
 
         using var stop = new CancellationTokenSource();
-        var viewers = new (string Camera, Task<List<(long Seq, string Hash)>> Frames)[]
+        var viewers = new (string Camera, Task<List<(long Seq, string Hash, double Timestamp)>> Frames)[]
         {
             ("front", CollectMjpegAsync(server.BaseUrl + "/cams/front/stream.mjpg", stop.Token)),
             ("front", CollectMjpegAsync(server.BaseUrl + "/stream.mjpg", stop.Token)),
@@ -49,12 +49,23 @@ public sealed class ThreeCameraTests
         foreach (var (camera, task) in viewers)
         {
             var frames = (await task).Where(f => f.Seq >= from[camera] && f.Seq <= to[camera]).ToList();
-            // Every frame the camera published while the viewer watched, in order.
-            Assert.Equal(Enumerable.Range(0, (int)(to[camera] - from[camera] + 1)).Select(i => from[camera] + i), frames.Select(f => f.Seq));
-            Assert.True(frames.Count >= 2.5 * Fps * 0.5, $"{camera}: only {frames.Count} frames");
+            Assert.True(frames.Count >= 2.5 * Fps * 0.8, $"{camera}: only {frames.Count} frames");
+            Assert.Equal(from[camera], frames[0].Seq);
+            Assert.Equal(to[camera], frames[^1].Seq);
+            // Every frame the camera published while the viewer watched, in order. Latest frame wins,
+            // so the one exception is a frame replaced at once: when a loaded machine delays the
+            // capture thread, it catches up with frames in quick succession.
+            for (var i = 1; i < frames.Count; i++)
+            {
+                var (previous, current) = (frames[i - 1], frames[i]);
+                var gap = current.Seq - previous.Seq;
+                Assert.True(gap >= 1, $"{camera}: frame {current.Seq} after {previous.Seq}");
+                Assert.True(gap == 1 || current.Timestamp - previous.Timestamp < (gap - 0.5) / Fps,
+                    $"{camera}: skipped {gap - 1} frame(s) after {previous.Seq} although they came {current.Timestamp - previous.Timestamp:0.000} s apart");
+            }
             // Byte for byte the frames this camera published (the tap saw them from inside the hub).
             var compared = 0;
-            foreach (var (seq, hash) in frames)
+            foreach (var (seq, hash, _) in frames)
             {
                 if (taps[camera].Hashes.TryGetValue(seq, out var published))
                 {
@@ -149,16 +160,16 @@ public sealed class ThreeCameraTests
         Assert.Contains("used twice", output);
     }
 
-    internal static async Task<List<(long Seq, string Hash)>> CollectMjpegAsync(string url, CancellationToken stop)
+    internal static async Task<List<(long Seq, string Hash, double Timestamp)>> CollectMjpegAsync(string url, CancellationToken stop)
     {
-        var frames = new List<(long, string)>();
+        var frames = new List<(long, string, double)>();
         await using var client = await MjpegClient.ConnectAsync(url);
         try
         {
             while (true)
             {
                 var part = await client.ReadPartAsync(stop);
-                frames.Add((part.Sequence, HubTap.Hash(part.Body)));
+                frames.Add((part.Sequence, HubTap.Hash(part.Body), part.Timestamp));
             }
         }
         catch (OperationCanceledException)
@@ -167,15 +178,15 @@ public sealed class ThreeCameraTests
         return frames;
     }
 
-    internal static async Task<List<(long Seq, string Hash)>> CollectWebSocketAsync(Uri url, CancellationToken stop)
+    internal static async Task<List<(long Seq, string Hash, double Timestamp)>> CollectWebSocketAsync(Uri url, CancellationToken stop)
     {
-        var frames = new List<(long, string)>();
+        var frames = new List<(long, string, double)>();
         await using var viewer = await WebSocketViewer.ConnectAsync(url);
         try
         {
             while (await viewer.ReadFrameAsync(stop) is { } frame)
             {
-                frames.Add((frame.Sequence!.Value, HubTap.Hash(frame.Jpeg)));
+                frames.Add((frame.Sequence!.Value, HubTap.Hash(frame.Jpeg), frame.Timestamp!.Value));
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException)

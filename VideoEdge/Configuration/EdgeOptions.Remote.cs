@@ -10,8 +10,17 @@ public sealed partial class EdgeOptions
     /// <summary>Larger relayed parts and pushed messages are dropped (and counted).</summary>
     public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
 
+    /// <summary>The secret producers present to push to /cams/NAME/ingest; null: ingest is off.</summary>
+    public string? IngestToken { get; set; }
+
     internal static IEnumerable<OptionSpec> RemoteSpecs =>
     [
+        new("ingest-token", "", "Secret that producers (video-edge push) must present to push frames to a remote camera (--camera NAME=remote). Without it, ingest is off.",
+            (o, v) =>
+            {
+                o.IngestToken = v.Trim();
+                return o.IngestToken.Length >= 8 ? null : "a secret of at least 8 characters";
+            }),
         new("max-frame-bytes", "4M", "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
             (o, v) => ParseByteSize(v, 1024, 16 * 1024 * 1024, x => o.MaxFrameBytes = x, "a size from 1K to 16M, e.g. 4M or 500K")),
     ];

@@ -14,10 +14,14 @@ public static class OptionsParser
     ];
 
     /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>
-    public static (EdgeOptions? Options, string? Error) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    public static (EdgeOptions? Options, string? Error) Parse(IReadOnlyList<string> args, Func<string, string?> environment) =>
+        Parse(args, environment, Specs);
+
+    /// <summary>The same, for a command that takes its own set of settings (video-edge push).</summary>
+    public static (EdgeOptions? Options, string? Error) Parse(IReadOnlyList<string> args, Func<string, string?> environment, IReadOnlyList<OptionSpec> specs)
     {
         var options = new EdgeOptions();
-        foreach (var spec in Specs)
+        foreach (var spec in specs)
         {
             var value = environment(spec.EnvironmentVariable);
             if (value is null)
@@ -55,7 +59,7 @@ public static class OptionsParser
                 inline = name[(eq + 1)..];
                 name = name[..eq];
             }
-            var spec = Specs.FirstOrDefault(s => s.Name == name);
+            var spec = specs.FirstOrDefault(s => s.Name == name);
             if (spec is null)
             {
                 return (null, $"unknown setting '--{name}' (see --help for the list)");
@@ -85,17 +89,20 @@ public static class OptionsParser
         return options.ValidateSecurity() is { } invalid ? (null, invalid) : (options, null);
     }
 
-    public static string Help()
+    public static string Help() => Help(Specs,
+        "video-edge: serve a camera as MJPEG over HTTP, JPEG over WebSocket and snapshots.",
+        "Usage: video-edge [--setting value]...\n       video-edge push --help   (send a camera to another video-edge)\n       video-edge --help");
+
+    public static string Help(IReadOnlyList<OptionSpec> specs, string title, string usage)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("video-edge: serve a camera as MJPEG over HTTP, JPEG over WebSocket and snapshots.");
+        sb.AppendLine(title);
         sb.AppendLine();
-        sb.AppendLine("Usage: video-edge [--setting value]...");
-        sb.AppendLine("       video-edge --help");
+        sb.AppendLine(usage);
         sb.AppendLine();
         sb.AppendLine("Every setting can also come from its environment variable; a flag wins over the variable.");
         sb.AppendLine();
-        foreach (var spec in Specs)
+        foreach (var spec in specs)
         {
             var flag = spec.IsSwitch ? spec.Flag : spec.Flag + " VALUE";
             sb.Append("  ").Append(flag.PadRight(30)).Append(spec.Help).AppendLine();

@@ -6,9 +6,15 @@ namespace VideoEdge.Frames;
 /// </summary>
 public static class JpegHeader
 {
-    /// <summary>Starts with SOI (FF D8) and ends with EOI (FF D9): not cut short, not something else.</summary>
-    public static bool IsComplete(ReadOnlySpan<byte> data) =>
-        data.Length >= 4 && data[0] == 0xFF && data[1] == 0xD8 && data[^2] == 0xFF && data[^1] == 0xD9;
+    /// <summary>
+    /// True for what looks like one whole JPEG: SOI (FF D8) first, EOI (FF D9) last (not cut short),
+    /// and well-formed segments up to a frame header, which gives the size.
+    /// </summary>
+    public static bool TryInspect(ReadOnlySpan<byte> data, out int width, out int height)
+    {
+        width = height = 0;
+        return data.Length >= 4 && data[^2] == 0xFF && data[^1] == 0xD9 && TryReadSize(data, out width, out height);
+    }
 
     /// <summary>Reads the size from the first start-of-frame segment, walking the segments before the scan.</summary>
     public static bool TryReadSize(ReadOnlySpan<byte> jpeg, out int width, out int height)

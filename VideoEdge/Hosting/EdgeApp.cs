@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Configuration;
+using VideoEdge.Remote;
 using VideoEdge.Security;
 using VideoEdge.Sources;
 using VideoEdge.Streaming;
@@ -16,6 +17,10 @@ public static partial class EdgeApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is [Push.PushCommand.Verb, ..])
+        {
+            return await Push.PushCommand.RunAsync(args[1..]);
+        }
         if (args.Any(a => a is "--help" or "-h"))
         {
             Console.Out.Write(OptionsParser.Help());
@@ -114,6 +119,7 @@ public static partial class EdgeApp
         app.MapCameraEndpoints();
         app.MapCamerasEndpoint();
         app.MapOperationsEndpoints();
+        app.MapIngestEndpoint();
         return app;
     }
 
@@ -170,6 +176,10 @@ public static partial class EdgeApp
             if (SourceFactory.Validate(source) is { } problem)
             {
                 return $"--source {source}: expected {problem}";
+            }
+            if (source == SourceFactory.RemoteKind && options.IngestToken is null)
+            {
+                return $"camera '{name}' is fed by a producer: set --ingest-token, the secret producers must present";
             }
         }
         return null;

@@ -97,18 +97,14 @@ public sealed class MjpegRelaySource : IFrameSource
             {
                 throw new SourceFaultException($"'{Description}': {ex.Message}", ex);
             }
-            if (status == PartStatus.Part && JpegHeader.IsComplete(part))
+            if (status == PartStatus.Part && JpegHeader.TryInspect(part, out var width, out var height))
             {
                 _context.Stats.CountCaptured();
                 _context.Stats.CountPassthrough();
                 var frame = _context.Pool.RentCopy(part);
                 frame.TimestampMicros = Clock.UnixMicrosNow();
-                if (JpegHeader.TryReadSize(part, out var width, out var height))
-                {
-                    (_width, _height) = (width, height);
-                }
-                frame.Width = _width;
-                frame.Height = _height;
+                frame.Width = _width = width;
+                frame.Height = _height = height;
                 return frame;
             }
             if (status != PartStatus.NeedMoreData)

@@ -6,6 +6,9 @@ public static class SourceFactory
     /// <summary>Marks an MJPEG stream to pass through as-is, where plain http:// goes through OpenCV.</summary>
     private const string RelayPrefix = "mjpeg+";
 
+    /// <summary>A camera fed by a producer pushing to /cams/NAME/ingest.</summary>
+    public const string RemoteKind = "remote";
+
     /// <summary>The "auto" default: the first camera when one is plugged in, else the test pattern.</summary>
     public static string ResolveAuto(string source) =>
         source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : source;
@@ -32,14 +35,14 @@ public static class SourceFactory
                 ? null
                 : "mjpeg+http://HOST[:PORT]/PATH (or mjpeg+https://) for an MJPEG stream to relay";
         }
-        if (source is "test" or "auto"
+        if (source is "test" or "auto" or RemoteKind
             || source.StartsWith("/dev/", StringComparison.Ordinal)
             || int.TryParse(source, out _)
             || Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "rtsp" or "rtsps" or "http" or "https" or "rtmp" or "udp" or "tcp" or "srt")
         {
             return null;
         }
-        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, or mjpeg+http://… to relay";
+        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, or remote (frames pushed by a producer)";
     }
 
     public static IFrameSource Create(string source, CaptureContext context)
@@ -51,6 +54,10 @@ public static class SourceFactory
         if (source == "test")
         {
             return new TestPatternSource(context);
+        }
+        if (source == RemoteKind)
+        {
+            return new Remote.RemoteSource(context);
         }
         if (source.StartsWith("file:", StringComparison.Ordinal))
         {

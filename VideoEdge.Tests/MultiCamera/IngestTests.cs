@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.WebSockets;
+using VideoEdge.Remote;
+using VideoEdge.Tests.Infrastructure;
+
+namespace VideoEdge.Tests.MultiCamera;
+
+/// <summary>/cams/NAME/ingest from the producer's side: frames in, pause/resume out, bad input refused.</summary>
+public sealed class IngestTests
+{
+    private const string Token = "s3cret-ingest-token";
+
+    private static Task<EdgeTestServer> StartHubAsync(params string[] extra) =>
+        EdgeTestServer.StartAsync([.. "--camera cam=remote --ingest-token".Split(' '), Token, "--resolution", "320x240", .. extra]);
+
+    [Fact]
+    public async Task Pushed_frames_reach_every_viewer_byte_identical_and_in_order()
+    {
+        await using var hub = await StartHubAsync();
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+
+        await using var mjpeg = await MjpegClient.ConnectAsync(hub.BaseUrl + "/cams/cam/stream.mjpg");
+        await using var ws = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+
+        var jpegs = MjpegStreams.Jpegs(20);
+        var mjpegFrames = CollectAsync(async t => (await mjpeg.ReadPartAsync(t)).Body, jpegs);
+        var wsFrames = CollectAsync(async t => (await ws.ReadAsync(t)).Jpeg, jpegs);
+        foreach (var jpeg in jpegs)
+        {
+            await producer.SendAsync(jpeg);
+            await Task.Delay(50);
+        }
+        Assert.Equal(jpegs.Select(HubTap.Hash), await mjpegFrames);
+        Assert.Equal(jpegs.Select(HubTap.Hash), await wsFrames);
+
+        var stats = hub.Camera.Stats;
+        Assert.Equal(20, stats.Passthrough);
+        Assert.Equal(0, stats.Dropped);
+        var camera = await RelayTests.CameraAsync(hub, "cam");
+        Assert.Equal("remote", camera.GetProperty("kind").GetString());
+        Assert.True(camera.GetProperty("online").GetBoolean());
+        Assert.Equal(96, camera.GetProperty("width").GetInt32());
+    }
+
+    [Fact]
+    public async Task Pause_and_resume_are_sent_when_the_viewers_change_and_only_then()
+    {
+        await using var hub = await StartHubAsync();
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        Assert.Null(await producer.NextControlAsync(1.5));
+
+        var first = await MjpegClient.ConnectAsync(hub.BaseUrl + "/cams/cam/stream.mjpg");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+        await using (var second = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam"))
+        {
+            await first.DisposeAsync();
+            // Someone is still watching: nothing to say, however long we wait.
+            Assert.Null(await producer.NextControlAsync(2.5));
+        }
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        Assert.Null(await producer.NextControlAsync(1.5));
+
+        // A snapshot wants one fresh frame: resume, and pause again once its demand lapses.
+        var snapshot = hub.Http.GetAsync("/cams/cam/snapshot.jpg?fresh=1");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+        await producer.SendAsync(MjpegStreams.Jpegs(1)[0]);
+        using (var response = await snapshot)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(HubTap.Hash(MjpegStreams.Jpegs(1)[0]), HubTap.Hash(await response.Content.ReadAsByteArrayAsync()));
+        }
+        Assert.Equal("pause", await producer.NextControlAsync(6));
+    }
+
+    [Fact]
+    public async Task A_producer_that_goes_away_turns_into_no_signal_within_a_second_for_connected_viewers()
+    {
+        await using var hub = await StartHubAsync();
+        await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+        var jpeg = MjpegStreams.Jpegs(1)[0];
+        var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        await producer.SendAsync(jpeg);
+        await viewer.ReadUntilAsync(f => !f.NoSignal && f.Jpeg.SequenceEqual(jpeg), 5);
+
+        var gone = DateTime.UtcNow;
+        producer.Socket.Abort();
+        var noSignal = await viewer.ReadUntilAsync(f => f.NoSignal, 5);
+        Assert.True(noSignal.ReceivedUtc - gone < TimeSpan.FromSeconds(1), $"no-signal after {(noSignal.ReceivedUtc - gone).TotalMilliseconds:0} ms");
+        Assert.Equal((320, 240), Jpeg.Decode(noSignal.Jpeg));
+        Assert.Equal("producer disconnected", hub.Camera.Capture.OfflineReason);
+        await producer.DisposeAsync();
+
+        // Still no-signal, once a second, until a producer returns; then live again on the same connection.
+        await viewer.ReadUntilAsync(f => f.NoSignal && f.Sequence > noSignal.Sequence, 3);
+        await using var back = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        await back.SendAsync(jpeg);
+        await viewer.ReadUntilAsync(f => !f.NoSignal && f.Jpeg.SequenceEqual(jpeg), 5);
+        Assert.True(hub.Camera.Capture.Online);
+    }
+
+    [Fact]
+    public async Task Without_the_right_token_the_ingest_is_refused()
+    {
+        await using var hub = await StartHubAsync("--camera", "local=test");
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", "wrong-token-123"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", Token + "x"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", "wrong-token-123", asQuery: true));
+        Assert.Equal(HttpStatusCode.NotFound, await TestProducer.RejectionAsync(hub.WebSocketBase, "nope", Token));
+        Assert.Equal(HttpStatusCode.Conflict, await TestProducer.RejectionAsync(hub.WebSocketBase, "local", Token));
+        Assert.False(hub.Camera.Capture.Online);
+
+        using var plain = await hub.Http.GetAsync("/cams/cam/ingest");
+        Assert.Equal(HttpStatusCode.Unauthorized, plain.StatusCode);
+        Assert.Equal("Bearer", plain.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Equal("application/problem+json", plain.Content.Headers.ContentType?.MediaType);
+
+        // The token as a query parameter (browsers cannot set headers on a WebSocket) works too.
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token, asQuery: true);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        // One producer per camera: a second one is told so.
+        Assert.Equal(HttpStatusCode.Conflict, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", Token));
+    }
+
+    [Fact]
+    public async Task Without_an_ingest_token_ingest_is_off()
+    {
+        await using var hub = await EdgeTestServer.StartAsync("--camera", "cam=test", "--fps", "5");
+        Assert.Equal(HttpStatusCode.Forbidden, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", Token));
+        using var response = await hub.Http.GetAsync("/cams/cam/ingest");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("--ingest-token", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_remote_camera_without_an_ingest_token_exits_with_code_2()
+    {
+        var (code, output) = await ProcessServer.RunAsync(["--camera", "cam=remote"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--ingest-token", output);
+        (code, output) = await ProcessServer.RunAsync(["--camera", "cam=remote", "--ingest-token", "short"]);
+        Assert.Equal(2, code);
+        Assert.Contains("at least 8", output);
+    }
+
+    [Fact]
+    public async Task Garbage_is_counted_and_dropped_and_a_producer_sending_only_garbage_is_closed()
+    {
+        await using var hub = await StartHubAsync();
+        await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        var jpeg = MjpegStreams.Jpegs(1)[0];
+        byte[][] garbage = ["not a jpeg"u8.ToArray(), jpeg[..^10], [0xFF, 0xD8, 0xFF, 0xD9], jpeg[2..]];
+        foreach (var bad in garbage)
+        {
+            await producer.SendAsync(bad);
+        }
+        await producer.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text);
+        await producer.SendAsync(jpeg);
+        // The good frame after the bad ones gets through, and only it.
+        var frame = await viewer.ReadUntilAsync(f => !f.NoSignal, 5);
+        Assert.Equal(jpeg, frame.Jpeg);
+        Assert.Equal(5, hub.Camera.Stats.Dropped);
+        Assert.Equal(1, hub.Camera.Stats.Passthrough);
+        Assert.Equal(WebSocketState.Open, producer.Socket.State);
+
+        for (var i = 0; i < IngestEndpoint.MaxInvalidInARow; i++)
+        {
+            await producer.SendAsync(garbage[i % garbage.Length]);
+        }
+        await producer.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, producer.CloseStatus);
+        Assert.Equal(5 + IngestEndpoint.MaxInvalidInARow, hub.Camera.Stats.Dropped);
+        await ChainTests.WaitUntilAsync(() => !hub.Camera.Capture.Online, "the camera went offline");
+    }
+
+    [Fact]
+    public async Task Frames_over_max_frame_bytes_are_dropped_and_a_flood_of_them_is_closed()
+    {
+        await using var hub = await StartHubAsync("--max-frame-bytes", "64K");
+        await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        var small = MjpegStreams.Jpegs(1)[0];
+        var big = new byte[100 * 1024];
+        small.AsSpan(0, small.Length - 2).CopyTo(big);
+        big[^2] = 0xFF;
+        big[^1] = 0xD9;
+
+        await producer.SendAsync(big);
+        await producer.SendAsync(small);
+        Assert.Equal(small, (await viewer.ReadUntilAsync(f => !f.NoSignal, 5)).Jpeg);
+        Assert.Equal(1, hub.Camera.Stats.Dropped);
+
+        // Past four times the cap a message is not even drained: the producer is cut off at once.
+        var huge = new byte[300 * 1024];
+        await producer.SendAsync(huge);
+        await producer.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, producer.CloseStatus);
+        Assert.Equal(2, hub.Camera.Stats.Dropped);
+    }
+
+    private static async Task<List<string>> CollectAsync(Func<CancellationToken, Task<byte[]>> read, IReadOnlyList<byte[]> expected)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var first = HubTap.Hash(expected[0]);
+        var hashes = new List<string>();
+        while (hashes.Count < expected.Count)
+        {
+            var hash = HubTap.Hash(await read(timeout.Token));
+            // Frames before the producer's first one are the no-signal picture.
+            if (hashes.Count > 0 || hash == first)
+            {
+                hashes.Add(hash);
+            }
+        }
+        return hashes;
+    }
+}

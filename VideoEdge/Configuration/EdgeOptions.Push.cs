@@ -1,0 +1,29 @@
+namespace VideoEdge.Configuration;
+
+/// <summary>Settings of `video-edge push`: where the hub is and the secret it expects.</summary>
+public sealed partial class EdgeOptions
+{
+    /// <summary>The hub's ingest WebSocket, ws://HUB:PORT/cams/NAME/ingest.</summary>
+    public Uri? PushTo { get; set; }
+    public string? PushToken { get; set; }
+
+    internal static IEnumerable<OptionSpec> PushSpecs =>
+    [
+        new("to", "", "The hub's ingest URL: ws://HUB:PORT/cams/NAME/ingest (or wss://), NAME being a --camera NAME=remote of the hub.",
+            (o, v) =>
+            {
+                if (Uri.TryCreate(v.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "ws" or "wss")
+                {
+                    o.PushTo = uri;
+                    return null;
+                }
+                return "a ws:// or wss:// URL such as ws://hub:8080/cams/front/ingest";
+            }),
+        new("token", "", "The hub's --ingest-token. Prefer the environment variable: flags are visible in the process list.",
+            (o, v) =>
+            {
+                o.PushToken = v.Trim();
+                return o.PushToken.Length > 0 ? null : "the hub's ingest token";
+            }),
+    ];
+}

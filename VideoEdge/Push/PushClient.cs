@@ -1,0 +1,267 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using VideoEdge.Cameras;
+using VideoEdge.Hub;
+using VideoEdge.Streaming;
+
+namespace VideoEdge.Push;
+
+/// <summary>
+/// Sends one local camera to a hub's ingest WebSocket, one JPEG per message. Frames flow only
+/// while the hub says "resume": then the client watches the local hub like a viewer (so the source
+/// encodes), and on "pause" it stops watching (so it stops encoding too). One send is in flight at
+/// a time and the next one is always the latest frame, so a slow link lowers the frame rate instead
+/// of building a queue. A lost connection is retried with backoff, for as long as the process runs.
+/// </summary>
+public sealed partial class PushClient(Camera camera, Uri hub, string token, TimeSpan sendTimeout, ILogger logger)
+{
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _changed = new(0);
+    private bool _resumed;
+    private CancellationTokenSource? _run;
+    private volatile bool _connected;
+    private int _connections;
+
+    /// <summary>What was sent, as the local hub counts it for any viewer.</summary>
+    public ClientInfo Link { get; } = new("push", hub.GetLeftPart(UriPartial.Authority));
+
+    public bool Connected => _connected;
+
+    public bool Paused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_resumed;
+            }
+        }
+    }
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            failures = await ConnectAndSendAsync(stop) ? 1 : failures + 1;
+            try
+            {
+                await Task.Delay(Backoff(failures), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Half a second after a connection ends, then doubling to at most 10 s while the hub cannot be reached.</summary>
+    public static TimeSpan Backoff(int failures) => TimeSpan.FromSeconds(Math.Min(10, 0.5 * Math.Pow(2, Math.Min(failures, 6) - 1)));
+
+    /// <summary>One connection, from handshake to its end; false when it could not be made.</summary>
+    private async Task<bool> ConnectAndSendAsync(CancellationToken stop)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        socket.Options.CollectHttpResponseDetails = true;
+        // Pings with a deadline notice a hub that vanished without closing, also while paused.
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(5);
+        socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(10);
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(stop))
+        {
+            connecting.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                await socket.ConnectAsync(hub, connecting.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
+            {
+                if (!stop.IsCancellationRequested)
+                {
+                    LogConnectFailed(logger, hub, Explain(socket, ex));
+                }
+                return false;
+            }
+        }
+        Interlocked.Increment(ref _connections);
+        _connected = true;
+        LogConnected(logger, camera.Name, hub);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var listening = ListenAsync(socket, session);
+        var reason = await SendWhileResumedAsync(socket, session.Token);
+        await session.CancelAsync();
+        reason = await listening ?? reason;
+        _connected = false;
+        SetResumed(false);
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, stop.IsCancellationRequested ? "producer stopping" : "bye", closing.Token);
+            }
+            catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+            {
+            }
+        }
+        LogDisconnected(logger, hub, stop.IsCancellationRequested ? "stopping" : reason ?? "connection lost", Link.FramesSent);
+        return true;
+    }
+
+    /// <summary>Reads the hub's "pause"/"resume"; ends the session when the hub closes or the link drops.</summary>
+    private async Task<string?> ListenAsync(WebSocket socket, CancellationTokenSource session)
+    {
+        var buffer = new byte[64];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), session.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return $"the hub closed the connection ({socket.CloseStatus}: {socket.CloseStatusDescription})";
+                }
+                if (result.MessageType == WebSocketMessageType.Text && result.EndOfMessage)
+                {
+                    var text = buffer.AsSpan(0, result.Count);
+                    if (text.SequenceEqual("pause"u8))
+                    {
+                        SetResumed(false);
+                    }
+                    else if (text.SequenceEqual("resume"u8))
+                    {
+                        SetResumed(true);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            return session.IsCancellationRequested ? null : "connection lost: " + ex.Message;
+        }
+        finally
+        {
+            await session.CancelAsync();
+        }
+    }
+
+    private void SetResumed(bool resumed)
+    {
+        lock (_gate)
+        {
+            if (_resumed == resumed)
+            {
+                return;
+            }
+            _resumed = resumed;
+            if (!resumed)
+            {
+                _run?.Cancel();
+            }
+        }
+        _changed.Release();
+        if (_connected)
+        {
+            LogDemand(logger, resumed ? "resume: a viewer is watching, sending" : "pause: nobody is watching, not encoding or sending");
+        }
+    }
+
+    private async Task<string?> SendWhileResumedAsync(WebSocket socket, CancellationToken session)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(session);
+        try
+        {
+            while (true)
+            {
+                session.ThrowIfCancellationRequested();
+                CancellationTokenSource? run = null;
+                lock (_gate)
+                {
+                    if (_resumed)
+                    {
+                        _run = run = CancellationTokenSource.CreateLinkedTokenSource(session);
+                    }
+                }
+                if (run is null)
+                {
+                    await _changed.WaitAsync(session);
+                    continue;
+                }
+                try
+                {
+                    await SendLatestFramesAsync(socket, run.Token, deadline);
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _run = null;
+                    }
+                    run.Dispose();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !session.IsCancellationRequested)
+        {
+            return $"a frame took over {sendTimeout.TotalSeconds:0.#} s to send";
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            return session.IsCancellationRequested ? null : "connection lost: " + ex.Message;
+        }
+    }
+
+    private async Task SendLatestFramesAsync(WebSocket socket, CancellationToken run, CancellationTokenSource deadline)
+    {
+        var localHub = camera.Hub;
+        using var waiter = localHub.Subscribe(Link, run);
+        // What the hub holds now was captured before the pause: start with the next one.
+        var last = localHub.LatestSequence;
+        while (await waiter.WaitNewerAsync(last))
+        {
+            // A newer frame exists unless the hub was closed under us (the camera is stopping).
+            var frame = localHub.AcquireLatest();
+            if (frame is null)
+            {
+                return;
+            }
+            try
+            {
+                var skipped = frame.Sequence - last - 1;
+                last = frame.Sequence;
+                deadline.CancelAfter(sendTimeout);
+                await socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, true, deadline.Token);
+                deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                Link.CountSent(frame.Length, skipped);
+            }
+            finally
+            {
+                frame.Release();
+            }
+        }
+    }
+
+    private static string Explain(ClientWebSocket socket, Exception ex) => (int)socket.HttpStatusCode switch
+    {
+        401 => "the hub rejected the token (HTTP 401): check --token against the hub's --ingest-token",
+        403 => "the hub has ingest switched off (HTTP 403): start it with --ingest-token",
+        404 => "the hub has no camera of that name (HTTP 404): check the NAME in --to against its --camera NAME=remote",
+        409 => "the hub refused (HTTP 409): the camera is not a remote one, or another producer feeds it",
+        0 => ex is OperationCanceledException ? "no answer within 10 s" : ex.InnerException?.Message ?? ex.Message,
+        var status => $"HTTP {status} instead of a WebSocket",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot push to {Hub}: {Reason}. Retrying.")]
+    private static partial void LogConnectFailed(ILogger logger, Uri hub, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pushing camera {Camera} to {Hub}")]
+    private static partial void LogConnected(ILogger logger, string camera, Uri hub);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hub says {What}")]
+    private static partial void LogDemand(ILogger logger, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from {Hub} ({Reason}); {Frames} frames sent in all")]
+    private static partial void LogDisconnected(ILogger logger, Uri hub, string reason, long frames);
+}

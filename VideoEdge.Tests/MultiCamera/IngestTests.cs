@@ -126,6 +126,27 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task On_a_hub_with_viewer_credentials_producers_use_the_ingest_token_and_viewers_theirs()
+    {
+        await using var hub = await StartHubAsync("--auth-token", "viewer-secret-1");
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        using var anonymous = await hub.Http.GetAsync("/cams/cam/snapshot.jpg");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        // The viewer token does not open the ingest, nor the ingest token the streams.
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestProducer.RejectionAsync(hub.WebSocketBase, "cam", "viewer-secret-1"));
+        using var withIngestToken = await hub.Http.GetAsync("/cams/cam/snapshot.jpg?token=" + Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, withIngestToken.StatusCode);
+
+        var snapshot = hub.Http.GetAsync("/cams/cam/snapshot.jpg?fresh=1&token=viewer-secret-1");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+        var jpeg = MjpegStreams.Jpegs(1)[0];
+        await producer.SendAsync(jpeg);
+        using var response = await snapshot;
+        Assert.Equal(jpeg, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Without_an_ingest_token_ingest_is_off()
     {
         await using var hub = await EdgeTestServer.StartAsync("--camera", "cam=test", "--fps", "5");

@@ -128,11 +128,21 @@ public sealed class PushTests
     {
         var port = FreePort();
         var url = $"ws://127.0.0.1:{port}/cams/cam/ingest";
-        await using var producer = await ProcessServer.LaunchAsync(["push", "--source", "test", "--fps", "10", "--to", url, "--token", Token]);
-        await ChainTests.WaitUntilAsync(() => producer.Output.Contains("Cannot push to"), "a failed attempt was logged", 60);
-        await using var hub = await EdgeTestServer.StartAsync("--camera", "cam=remote", "--ingest-token", Token, "--listen", $"127.0.0.1:{port}");
-        await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
-        await viewer.ReadUntilAsync(f => !f.NoSignal, 30);
+        // Both ends read the secret from a file, as with systemd credentials (trailing newline and all).
+        var tokenFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(tokenFile, Token + "\n");
+        try
+        {
+            await using var producer = await ProcessServer.LaunchAsync(["push", "--source", "test", "--fps", "10", "--to", url, "--token-file", tokenFile]);
+            await ChainTests.WaitUntilAsync(() => producer.Output.Contains("Cannot push to"), "a failed attempt was logged", 60);
+            await using var hub = await EdgeTestServer.StartAsync("--camera", "cam=remote", "--ingest-token-file", tokenFile, "--listen", $"127.0.0.1:{port}");
+            await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+            await viewer.ReadUntilAsync(f => !f.NoSignal, 30);
+        }
+        finally
+        {
+            File.Delete(tokenFile);
+        }
     }
 
     [Fact]

@@ -19,11 +19,13 @@ public sealed partial class EdgeOptions
                 }
                 return "a ws:// or wss:// URL such as ws://hub:8080/cams/front/ingest";
             }),
-        new("token", "", "The hub's --ingest-token. Prefer the environment variable: flags are visible in the process list.",
+        new("token", "", "The hub's --ingest-token. Prefer --token-file or the environment variable: flags are visible in the process list.",
             (o, v) =>
             {
                 o.PushToken = v.Trim();
                 return o.PushToken.Length > 0 ? null : "the hub's ingest token";
             }),
+        new("token-file", "", "File holding the hub's ingest token (a trailing newline is ignored).",
+            (o, v) => ReadSecretFile(v, "ingest token", s => o.PushToken = s)),
     ];
 }

@@ -6,6 +6,7 @@ namespace VideoEdge.Configuration;
 public sealed partial class EdgeOptions
 {
     public const int DefaultMaxFrameBytes = 4 * 1024 * 1024;
+    private const int MinIngestTokenLength = 8;
 
     /// <summary>Larger relayed parts and pushed messages are dropped (and counted).</summary>
     public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
@@ -15,12 +16,15 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> RemoteSpecs =>
     [
-        new("ingest-token", "", "Secret that producers (video-edge push) must present to push frames to a remote camera (--camera NAME=remote). Without it, ingest is off.",
+        new("ingest-token", "", "Secret that producers (video-edge push) must present to push frames to a remote camera (--camera NAME=remote). Without it (or --ingest-token-file), ingest is off.",
             (o, v) =>
             {
                 o.IngestToken = v.Trim();
-                return o.IngestToken.Length >= 8 ? null : "a secret of at least 8 characters";
+                return o.IngestToken.Length >= MinIngestTokenLength ? null : $"a secret of at least {MinIngestTokenLength} characters";
             }),
+        new("ingest-token-file", "", "File holding the ingest token (a trailing newline is ignored); keeps it out of the process list.",
+            (o, v) => ReadSecretFile(v, "ingest token", s => o.IngestToken = s)
+                ?? (o.IngestToken!.Length >= MinIngestTokenLength ? null : $"a file holding a secret of at least {MinIngestTokenLength} characters")),
         new("max-frame-bytes", "4M", "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
             (o, v) => ParseByteSize(v, 1024, 16 * 1024 * 1024, x => o.MaxFrameBytes = x, "a size from 1K to 16M, e.g. 4M or 500K")),
     ];

@@ -71,7 +71,7 @@ public static class PushCommand
         }
         if (options.PushToken is null)
         {
-            return "--token (or VIDEOEDGE_TOKEN) is required: the hub's --ingest-token";
+            return "--token, --token-file or VIDEOEDGE_TOKEN is required: the hub's --ingest-token";
         }
         if (options.Source == SourceFactory.RemoteKind)
         {

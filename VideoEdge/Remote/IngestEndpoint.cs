@@ -24,6 +24,11 @@ public static partial class IngestEndpoint
     /// <summary>This many bad messages in a row and the producer is closed.</summary>
     public const int MaxInvalidInARow = 10;
 
+    /// <summary>/cams/{name}/ingest, which checks its own token rather than viewer credentials.</summary>
+    public static bool IsIngestPath(PathString path) =>
+        path.Value is { Length: > 13 } value && value.StartsWith("/cams/", StringComparison.Ordinal)
+        && value.EndsWith("/ingest", StringComparison.Ordinal) && !value.AsSpan(6, value.Length - 13).Contains('/');
+
     public static IEndpointRouteBuilder MapIngestEndpoint(this IEndpointRouteBuilder app)
     {
         var cameras = app.ServiceProvider.GetRequiredService<CameraSet>();

@@ -40,7 +40,8 @@ public static partial class AccessControl
                 }
                 origins.AddCorsHeaders(context.Response, origin[0]!);
             }
-            if (request.Path.Equals(HealthPath, StringComparison.Ordinal))
+            // Producers authenticate to the ingest endpoint with its own secret (--ingest-token), not a viewer's.
+            if (request.Path.Equals(HealthPath, StringComparison.Ordinal) || Remote.IngestEndpoint.IsIngestPath(request.Path))
             {
                 return next(context);
             }

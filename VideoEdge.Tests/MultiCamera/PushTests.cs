@@ -126,7 +126,7 @@ public sealed class PushTests
     [Fact]
     public async Task A_producer_started_before_its_hub_connects_once_the_hub_is_up()
     {
-        var port = FreePort();
+        var port = ChainTests.FreePort();
         var url = $"ws://127.0.0.1:{port}/cams/cam/ingest";
         // Both ends read the secret from a file, as with systemd credentials (trailing newline and all).
         var tokenFile = Path.GetTempFileName();
@@ -166,12 +166,5 @@ public sealed class PushTests
         (code, output) = await ProcessServer.RunAsync(["push", "--listen", "0.0.0.0:1", "--to", "ws://hub/cams/x/ingest", "--token", Token]);
         Assert.Equal(2, code);
         Assert.Contains("unknown setting '--listen'", output);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -41,7 +41,7 @@ public static partial class AccessControl
                 origins.AddCorsHeaders(context.Response, origin[0]!);
             }
             // Producers authenticate to the ingest endpoint with its own secret (--ingest-token), not a viewer's.
-            if (request.Path.Equals(HealthPath, StringComparison.Ordinal) || Remote.IngestEndpoint.IsIngestPath(request.Path))
+            if (request.Path.Equals(HealthPath, StringComparison.Ordinal) || (options.IngestToken is not null && Remote.IngestEndpoint.IsIngestPath(request.Path)))
             {
                 return next(context);
             }

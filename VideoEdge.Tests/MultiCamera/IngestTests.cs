@@ -25,15 +25,21 @@ public sealed class IngestTests
         Assert.Equal("resume", await producer.NextControlAsync(5));
 
         var jpegs = MjpegStreams.Jpegs(20);
-        var mjpegFrames = CollectAsync(async t => (await mjpeg.ReadPartAsync(t)).Body, jpegs);
-        var wsFrames = CollectAsync(async t => (await ws.ReadAsync(t)).Jpeg, jpegs);
-        foreach (var jpeg in jpegs)
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var mjpegFrames = new List<string>();
+        var wsFrames = new List<string>();
+        var collecting = Task.WhenAll(
+            CollectAsync(async t => (await mjpeg.ReadPartAsync(t)).Body, jpegs, mjpegFrames, stop.Token),
+            CollectAsync(async t => (await ws.ReadAsync(t)).Jpeg, jpegs, wsFrames, stop.Token));
+        // Each frame once both viewers have the one before: what arrives must be exactly what was sent.
+        for (var i = 0; i < jpegs.Count; i++)
         {
-            await producer.SendAsync(jpeg);
-            await Task.Delay(50);
+            await producer.SendAsync(jpegs[i]);
+            await ChainTests.WaitUntilAsync(() => Count(mjpegFrames) > i && Count(wsFrames) > i, $"both viewers got frame {i}", 10);
         }
-        Assert.Equal(jpegs.Select(HubTap.Hash), await mjpegFrames);
-        Assert.Equal(jpegs.Select(HubTap.Hash), await wsFrames);
+        await collecting;
+        Assert.Equal(jpegs.Select(HubTap.Hash), mjpegFrames);
+        Assert.Equal(jpegs.Select(HubTap.Hash), wsFrames);
 
         var stats = hub.Camera.Stats;
         Assert.Equal(20, stats.Passthrough);
@@ -223,20 +229,29 @@ public sealed class IngestTests
         Assert.Equal(2, hub.Camera.Stats.Dropped);
     }
 
-    private static async Task<List<string>> CollectAsync(Func<CancellationToken, Task<byte[]>> read, IReadOnlyList<byte[]> expected)
+    private static int Count(List<string> frames)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var first = HubTap.Hash(expected[0]);
-        var hashes = new List<string>();
-        while (hashes.Count < expected.Count)
+        lock (frames)
         {
-            var hash = HubTap.Hash(await read(timeout.Token));
+            return frames.Count;
+        }
+    }
+
+    /// <summary>Collects the hashes of the frames from the producer's first one on, until all have come.</summary>
+    private static async Task CollectAsync(Func<CancellationToken, Task<byte[]>> read, IReadOnlyList<byte[]> expected, List<string> into, CancellationToken cancellation)
+    {
+        var first = HubTap.Hash(expected[0]);
+        while (Count(into) < expected.Count)
+        {
+            var hash = HubTap.Hash(await read(cancellation));
             // Frames before the producer's first one are the no-signal picture.
-            if (hashes.Count > 0 || hash == first)
+            if (Count(into) > 0 || hash == first)
             {
-                hashes.Add(hash);
+                lock (into)
+                {
+                    into.Add(hash);
+                }
             }
         }
-        return hashes;
     }
 }

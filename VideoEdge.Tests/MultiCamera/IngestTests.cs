@@ -6,6 +6,7 @@ using VideoEdge.Tests.Infrastructure;
 namespace VideoEdge.Tests.MultiCamera;
 
 /// <summary>/cams/NAME/ingest from the producer's side: frames in, pause/resume out, bad input refused.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class IngestTests
 {
     private const string Token = "s3cret-ingest-token";

@@ -8,6 +8,7 @@ using VideoEdge.Tests.Infrastructure;
 namespace VideoEdge.Tests.MultiCamera;
 
 /// <summary>`video-edge push` against a hub: real sources, pause/resume, a killed producer, reconnects.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class PushTests
 {
     private const string Token = "s3cret-ingest-token";

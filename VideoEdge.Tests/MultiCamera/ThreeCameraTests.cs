@@ -5,6 +5,7 @@ using VideoEdge.Tests.Infrastructure;
 namespace VideoEdge.Tests.MultiCamera;
 
 /// <summary>Three cameras in one process: each has its own hub, endpoints and place in /api/cameras.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class ThreeCameraTests
 {
     private const int Fps = 10;

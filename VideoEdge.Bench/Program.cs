@@ -12,6 +12,8 @@ switch (args.FirstOrDefault())
         return FloorServer.Run(args[1..]);
     case "clients":
         return LoadClient.Run();
+    case "report":
+        return Reporting.Rewrite(args[1..]);
     case "--help" or "-h":
         Console.Out.Write(BenchOptions.Usage);
         return 0;
@@ -48,14 +50,11 @@ var report = new BenchReport
 };
 var runDir = Directory.CreateDirectory(Path.Combine(paths.Work, "runs", started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))).FullName;
 File.WriteAllText(Path.Combine(runDir, "results.json"), JsonSerializer.Serialize(report, BenchJson.Default.BenchReport));
-const string plotName = "cpu-per-1000-frames.png";
-Plot.Write([.. runner.Measurements.Where(m => m.Group == "sweep")], Path.Combine(runDir, "cpu-per-1000-frames.svg"), Path.Combine(runDir, plotName));
-var markdown = Report.Markdown(report, plotName);
-File.WriteAllText(Path.Combine(runDir, "report.md"), markdown);
+var markdown = Reporting.Write(report, runDir);
 Setup.Log($"done in {clock.Elapsed.TotalMinutes:F1} min: {runDir}/report.md");
 if (options.Publish)
 {
-    Publisher.Publish(paths, runDir, markdown, plotName);
+    Publisher.Publish(paths, runDir, markdown, Reporting.PlotName);
 }
 Console.Out.WriteLine(markdown);
 return 0;

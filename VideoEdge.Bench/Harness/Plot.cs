@@ -28,7 +28,12 @@ internal static class Plot
             .Select(s => (s.Kind, s.Colour, Points: counts.Select(c => (c, Report.Med(sweep.Where(m => m.Server == s.Kind && m.Clients == c), m => m.CpuPer1000Frames)))
                 .Where(p => double.IsFinite(p.Item2)).ToArray()))
             .ToArray();
-        var yMax = NiceCeiling(series.SelectMany(s => s.Points).Select(p => p.Item2).DefaultIfEmpty(1).Max());
+        // Log scale on both axes: one viewer costs ten times what a viewer among 200 does, and the
+        // differences that matter are at the many-viewer end.
+        var values = series.SelectMany(s => s.Points).Select(p => p.Item2).Where(v => v > 0).DefaultIfEmpty(0.1).ToArray();
+        var yTicks = new[] { 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10 };
+        var yLow = yTicks.Where(t => t <= values.Min()).DefaultIfEmpty(yTicks[0]).Max();
+        var yHigh = yTicks.Where(t => t >= values.Max()).DefaultIfEmpty(yTicks[^1]).Min();
         var xMin = Math.Log10(counts.DefaultIfEmpty(1).Min());
         var xMax = Math.Log10(counts.DefaultIfEmpty(10).Max());
         if (xMax - xMin < 1e-9)
@@ -36,16 +41,15 @@ internal static class Plot
             xMax = xMin + 1;
         }
         double X(int clients) => left + (Math.Log10(clients) - xMin) / (xMax - xMin) * (W - left - right);
-        double Y(double v) => H - bottom - v / yMax * (H - top - bottom);
+        double Y(double v) => H - bottom - (Math.Log10(v) - Math.Log10(yLow)) / (Math.Log10(yHigh) - Math.Log10(yLow)) * (H - top - bottom);
         var inv = CultureInfo.InvariantCulture;
         var svg = new StringBuilder();
         svg.AppendLine(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"14\">");
         svg.AppendLine("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
         var resolution = sweep.Count > 0 ? sweep[0].Resolution : "";
-        svg.AppendLine(inv, $"<text x=\"{W / 2 - right / 2}\" y=\"28\" text-anchor=\"middle\" font-size=\"17\">CPU-seconds per 1,000 delivered frames — {resolution} MJPEG at 30 fps (lower is better)</text>");
-        for (var i = 0; i <= 5; i++)
+        svg.AppendLine(inv, $"<text x=\"{left}\" y=\"28\" font-size=\"16\">CPU-seconds per 1,000 delivered frames, {resolution} MJPEG at 30 fps (lower is better)</text>");
+        foreach (var v in yTicks.Where(t => t >= yLow && t <= yHigh))
         {
-            var v = yMax * i / 5;
             svg.AppendLine(inv, $"<line x1=\"{left}\" x2=\"{W - right}\" y1=\"{Y(v):F1}\" y2=\"{Y(v):F1}\" stroke=\"#e0e0e0\"/>");
             svg.AppendLine(inv, $"<text x=\"{left - 8}\" y=\"{Y(v) + 5:F1}\" text-anchor=\"end\">{v:0.###}</text>");
         }
@@ -57,7 +61,7 @@ internal static class Plot
         svg.AppendLine(inv, $"<line x1=\"{left}\" x2=\"{W - right}\" y1=\"{H - bottom}\" y2=\"{H - bottom}\" stroke=\"black\"/>");
         svg.AppendLine(inv, $"<line x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{H - bottom}\" stroke=\"black\"/>");
         svg.AppendLine(inv, $"<text x=\"{(left + W - right) / 2}\" y=\"{H - 22}\" text-anchor=\"middle\">concurrent viewers (log scale)</text>");
-        svg.AppendLine(inv, $"<text transform=\"translate(22 {(top + H - bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">CPU-s per 1,000 frames</text>");
+        svg.AppendLine(inv, $"<text transform=\"translate(22 {(top + H - bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">CPU-s per 1,000 frames (log scale)</text>");
         var legendY = top + 10.0;
         foreach (var (kind, colour, points) in series)
         {
@@ -73,22 +77,5 @@ internal static class Plot
         }
         svg.AppendLine("</svg>");
         return svg.ToString();
-    }
-
-    private static double NiceCeiling(double v)
-    {
-        if (v <= 0)
-        {
-            return 1;
-        }
-        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(v)));
-        foreach (var step in new[] { 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 })
-        {
-            if (step * magnitude >= v * 1.05)
-            {
-                return step * magnitude;
-            }
-        }
-        return 10 * magnitude;
     }
 }

@@ -2,14 +2,14 @@ using System.Globalization;
 
 namespace VideoEdge.Bench.Harness;
 
-/// <summary>A process's CPU time and memory, read from /proc.</summary>
-internal readonly record struct ProcSample(double TotalCpuSeconds, long RssBytes, long PeakRssBytes)
+/// <summary>A process's memory (and, through the static helpers, its CPU time), read from /proc.</summary>
+internal readonly record struct ProcSample(long RssBytes, long PeakRssBytes)
 {
     private static readonly double s_ticksPerSecond = 100; // USER_HZ on every Linux we run on
 
     public static ProcSample Read(int pid)
     {
-        return new ProcSample(CpuSeconds(pid), Status(pid, "VmRSS:"), Status(pid, "VmHWM:"));
+        return new ProcSample(Status(pid, "VmRSS:"), Status(pid, "VmHWM:"));
     }
 
     /// <summary>

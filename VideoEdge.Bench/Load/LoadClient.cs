@@ -43,7 +43,7 @@ internal static class LoadClient
             {
                 slowSoFar++;
             }
-            loops[i % threads].Add(new LoadConnection(i, spec, slow, window));
+            loops[i % threads].Add(new LoadConnection(spec, slow, window));
         }
         foreach (var loop in loops)
         {

@@ -13,9 +13,8 @@ internal sealed unsafe class LoadConnection : IFrameSink
     private long _sequence;
     private long _lastSequence = -1;
 
-    public LoadConnection(int id, LoadSpec spec, bool slow, LoadWindow window)
+    public LoadConnection(LoadSpec spec, bool slow, LoadWindow window)
     {
-        Id = id;
         Slow = slow;
         _window = window;
         Parser = spec.Transport == "ws" ? new WebSocketParser(this) : new MjpegParser(this);
@@ -35,8 +34,6 @@ internal sealed unsafe class LoadConnection : IFrameSink
     }
 
     public const int BufferSize = 8192;
-
-    public int Id { get; }
 
     /// <summary>Bytes read but not yet consumed by the parser (a header cut by the read).</summary>
     public byte[] Buffer { get; } = new byte[BufferSize];

@@ -143,7 +143,7 @@ publish() {
         cp "$stage/$opencv_lib" "$out/"
     fi
     # Everything --install needs travels with the binary, so dist/<rid>/ can be copied to the board.
-    cp "$here/packaging/edge.service" "$here/packaging/video-edge.default" "$out/"
+    cp "$here/edge.service" "$here/packaging/video-edge.default" "$out/"
     cp "${BASH_SOURCE[0]}" "$out/publish.sh"
 
     echo

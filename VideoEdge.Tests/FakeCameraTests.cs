@@ -139,7 +139,8 @@ public sealed class FakeCameraTests(FakeCameraFixture fx) : IClassFixture<FakeCa
         Assert.InRange(seqs[^1], 29, 29 + 5);
         var ts = dq.Select(m => double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)).ToList();
         var span = ts[^1] - ts[0];
-        Assert.InRange(span, seqs[^1] / 30.0 - 0.02, seqs[^1] / 30.0 + 0.5);
+        // The first frame may come a little late (the fake keeps an absolute schedule and catches up).
+        Assert.InRange(span, seqs[^1] / 30.0 - 0.06, seqs[^1] / 30.0 + 0.5);
         Assert.True(r.Elapsed.TotalSeconds >= 0.9, r.ToString());
     }
 

@@ -29,7 +29,7 @@ public sealed class InstallTests(PublishedBuilds builds) : IDisposable
         Assert.Contains("curl -o snap.jpg http://localhost:8080/snapshot.jpg", first.Output);
         AssertFile("/opt/video-edge/video-edge", Executable, File.ReadAllBytes(build.Binary));
         AssertFile("/opt/video-edge/libOpenCvSharpExtern.so", Readable, File.ReadAllBytes(build.OpenCvLibrary));
-        AssertFile("/etc/systemd/system/video-edge.service", Readable, File.ReadAllBytes(Path.Combine(packaging, "edge.service")));
+        AssertFile("/etc/systemd/system/video-edge.service", Readable, File.ReadAllBytes(Path.Combine(PublishedBuild.RepositoryRoot, "edge.service")));
         AssertFile("/etc/default/video-edge", RootOnly, File.ReadAllBytes(Path.Combine(packaging, "video-edge.default")));
 
         // The user's settings survive a reinstall, here from the source checkout.

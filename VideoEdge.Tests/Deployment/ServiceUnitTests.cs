@@ -5,7 +5,7 @@ using VideoEdge.Tests.Fakes;
 
 namespace VideoEdge.Tests.Deployment;
 
-/// <summary>packaging/edge.service and packaging/video-edge.default, checked the way systemd and the program read them.</summary>
+/// <summary>edge.service and packaging/video-edge.default, checked the way systemd and the program read them.</summary>
 public sealed partial class ServiceUnitTests : IDisposable
 {
     private static readonly string Packaging = Path.Combine(PublishedBuild.RepositoryRoot, "packaging");
@@ -32,7 +32,7 @@ public sealed partial class ServiceUnitTests : IDisposable
     [Fact]
     public void The_unit_runs_the_installed_binary_unprivileged_with_notify_and_watchdog_and_video_devices_only()
     {
-        var settings = File.ReadAllLines(Path.Combine(Packaging, "edge.service"))
+        var settings = File.ReadAllLines(Path.Combine(PublishedBuild.RepositoryRoot, "edge.service"))
             .Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith('[') && l.Contains('='))
             .Select(l => (Key: l[..l.IndexOf('=')], Value: l[(l.IndexOf('=') + 1)..]))
             .ToLookup(s => s.Key, s => s.Value);
@@ -74,7 +74,7 @@ public sealed partial class ServiceUnitTests : IDisposable
     /// <summary>A copy whose ExecStart names a binary that exists here (verify checks it is executable).</summary>
     private string UnitWithExistingBinary()
     {
-        var text = File.ReadAllText(Path.Combine(Packaging, "edge.service"));
+        var text = File.ReadAllText(Path.Combine(PublishedBuild.RepositoryRoot, "edge.service"));
         Assert.Contains("ExecStart=/opt/video-edge/video-edge\n", text);
         var path = Path.Combine(_dir, "video-edge.service");
         File.WriteAllText(path, text.Replace("ExecStart=/opt/video-edge/video-edge\n", $"ExecStart={Path.Combine(AppContext.BaseDirectory, "video-edge")}\n", StringComparison.Ordinal));

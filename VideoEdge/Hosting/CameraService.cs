@@ -15,7 +15,11 @@ public sealed class CameraService(CameraSet cameras) : IHostedService
         {
             camera.Start();
         }
-        await Task.WhenAll(cameras.All.Select(c => c.Capture.Started)).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        // A source whose open hangs (a network stream that never answers) must not keep the server
+        // from serving the others: after a while, start anyway; that camera shows as offline.
+        var started = Task.WhenAll(cameras.All.Select(c => c.Capture.Started));
+        await Task.WhenAny(started, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

@@ -5,12 +5,13 @@ using VideoEdge.Frames;
 namespace VideoEdge.Sources;
 
 /// <summary>
-/// Files, network streams (RTSP/HTTP through OpenCV's bundled FFmpeg) and cameras by OpenCV index
-/// (device paths go to the native V4l2Source). Every frame is decoded by OpenCV and encoded once.
+/// Video files (through OpenCV's bundled FFmpeg, which reads files but has no network protocols) and
+/// cameras by OpenCV index (device paths go to the native V4l2Source, network URLs to
+/// FfmpegProcessSource). Every frame is decoded by OpenCV and encoded once.
 /// </summary>
 public sealed class OpenCvCaptureSource : IFrameSource
 {
-    public enum Mode { File, Url, DeviceIndex }
+    public enum Mode { File, DeviceIndex }
 
     private readonly CaptureContext _context;
     private readonly Mode _mode;
@@ -35,8 +36,8 @@ public sealed class OpenCvCaptureSource : IFrameSource
         _height = context.Options.Height;
     }
 
-    public string Kind => _mode switch { Mode.File => "file", Mode.Url => "url", _ => "device" };
-    public string Description => _mode == Mode.Url ? RedactCredentials(_target) : _target;
+    public string Kind => _mode == Mode.File ? "file" : "device";
+    public string Description => _target;
     public int Width => _width;
     public int Height => _height;
     public double Fps => _fps;
@@ -65,7 +66,6 @@ public sealed class OpenCvCaptureSource : IFrameSource
             throw new SourceFaultException(_mode switch
             {
                 Mode.File => $"cannot open video file '{_target}'",
-                Mode.Url => $"cannot connect to '{Description}'",
                 _ => $"cannot open camera {_target}",
             });
         }
@@ -95,7 +95,7 @@ public sealed class OpenCvCaptureSource : IFrameSource
         {
             if (_mode != Mode.File)
             {
-                throw new SourceFaultException(_mode == Mode.Url ? "the stream ended or stalled" : "the camera stopped delivering frames");
+                throw new SourceFaultException("the camera stopped delivering frames");
             }
             // End of file: loop from the start.
             capture.Set(VideoCaptureProperties.PosFrames, 0);
@@ -124,24 +124,12 @@ public sealed class OpenCvCaptureSource : IFrameSource
         _capture = null;
     }
 
-    /// <summary>Local files and devices retry every second; network streams back off up to 30 s.</summary>
-    public TimeSpan RetryDelay(int failures) => _mode == Mode.Url
-        ? TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1)))
-        : TimeSpan.FromSeconds(1);
+    public TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(1);
 
     public void Dispose()
     {
         Close();
         _encoder?.Dispose();
         _image?.Dispose();
-    }
-
-    internal static string RedactCredentials(string url)
-    {
-        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0)
-        {
-            return url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal);
-        }
-        return url;
     }
 }

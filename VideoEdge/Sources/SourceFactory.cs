@@ -3,7 +3,7 @@ namespace VideoEdge.Sources;
 /// <summary>Turns a --source value into the source that captures it.</summary>
 public static class SourceFactory
 {
-    /// <summary>Marks an MJPEG stream to pass through as-is, where plain http:// goes through OpenCV.</summary>
+    /// <summary>Marks an MJPEG stream to pass through as-is, where plain http:// is decoded and re-encoded by ffmpeg.</summary>
     private const string RelayPrefix = "mjpeg+";
 
     /// <summary>A camera fed by a producer pushing to /cams/NAME/ingest.</summary>
@@ -71,6 +71,6 @@ public static class SourceFactory
         {
             return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-        return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.Url, source);
+        return new FfmpegProcessSource(context, source);
     }
 }

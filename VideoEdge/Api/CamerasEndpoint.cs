@@ -27,7 +27,8 @@ public static class CamerasEndpoint
     {
         var source = camera.Source;
         var capture = camera.Capture;
+        var (width, height) = camera.Transform?.OutputSize(source.Width, source.Height) ?? (source.Width, source.Height);
         return new CameraSummaryDto(camera.Name, source.Kind, capture.Online, capture.OfflineReason,
-            source.Width, source.Height, camera.Stats.CaptureRate.PerSecond, camera.Hub.ViewerCount);
+            width, height, camera.Stats.CaptureRate.PerSecond, camera.Hub.ViewerCount);
     }
 }

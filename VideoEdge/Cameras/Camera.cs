@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Configuration;
 using VideoEdge.Frames;
 using VideoEdge.Hub;
+using VideoEdge.Imaging;
 using VideoEdge.Sources;
 
 namespace VideoEdge.Cameras;
@@ -15,7 +16,8 @@ public sealed class Camera : IDisposable
         Options = options;
         var context = new CaptureContext(name, options, Pool, Hub, Stats, loggerFactory);
         Source = SourceFactory.Create(source, context);
-        Capture = new CaptureLoop(Source, context);
+        Transform = FrameTransform.For(name, options);
+        Capture = new CaptureLoop(Transform is null ? Source : new TransformedSource(Source, Transform, context), context);
     }
 
     public string Name { get; }
@@ -24,6 +26,9 @@ public sealed class Camera : IDisposable
     public FrameHub Hub { get; } = new();
     public CameraStats Stats { get; } = new();
     public IFrameSource Source { get; }
+
+    /// <summary>--overlay/--rotate/--flip/--scale, when asked for: applied to every frame of <see cref="Source"/>.</summary>
+    public FrameTransform? Transform { get; }
     public CaptureLoop Capture { get; }
 
     public void Start() => Capture.Start();

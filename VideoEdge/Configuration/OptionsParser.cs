@@ -11,6 +11,7 @@ public static class OptionsParser
         .. EdgeOptions.CameraSpecs,
         .. EdgeOptions.RemoteSpecs,
         .. EdgeOptions.SecuritySpecs,
+        .. EdgeOptions.TransformSpecs,
     ];
 
     /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>

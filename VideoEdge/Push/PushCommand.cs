@@ -16,11 +16,12 @@ public static class PushCommand
 
     private static readonly string[] s_capture = ["source", "device", "resolution", "fps", "quality", "send-timeout"];
 
-    /// <summary>Capture settings as for the server (V4L2 ones included), plus where to push.</summary>
+    /// <summary>Capture and picture settings as for the server (V4L2 ones included), plus where to push.</summary>
     internal static IReadOnlyList<OptionSpec> Specs { get; } =
     [
         .. EdgeOptions.CoreSpecs.Where(s => s_capture.Contains(s.Name)),
         .. EdgeOptions.CameraSpecs.Where(s => s.Name != "list-devices"),
+        .. EdgeOptions.TransformSpecs,
         .. EdgeOptions.PushSpecs,
     ];
 

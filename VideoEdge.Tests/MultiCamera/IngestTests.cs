@@ -83,6 +83,29 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task A_snapshot_of_a_paused_producer_is_a_fresh_frame_not_the_one_from_before_the_pause()
+    {
+        await using var hub = await StartHubAsync();
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        var (before, after) = (MjpegStreams.Jpegs(2)[0], MjpegStreams.Jpegs(2)[1]);
+        await using (var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam"))
+        {
+            Assert.Equal("resume", await producer.NextControlAsync(5));
+            await producer.SendAsync(before);
+            await viewer.ReadUntilAsync(f => f.Jpeg.SequenceEqual(before), 5);
+        }
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        await Task.Delay(1200);
+
+        var snapshot = hub.Http.GetAsync("/cams/cam/snapshot.jpg");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+        await producer.SendAsync(after);
+        using var response = await snapshot;
+        Assert.Equal(after, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task A_producer_that_goes_away_turns_into_no_signal_within_a_second_for_connected_viewers()
     {
         await using var hub = await StartHubAsync();

@@ -81,7 +81,7 @@ public static class SnapshotEndpoint
         }
     }
 
-    /// <summary>The latest frame, unless the encoder idled (--slowdown) and it is stale.</summary>
+    /// <summary>The latest frame, unless the encoder idled (--slowdown) or the producer paused and it is stale.</summary>
     private static Frame? AcquireCurrent(Camera camera)
     {
         var frame = camera.Hub.AcquireLatest();
@@ -90,7 +90,8 @@ public static class SnapshotEndpoint
             return null;
         }
         var ageMicros = Clock.UnixMicrosNow() - frame.TimestampMicros;
-        if (camera.Options.Slowdown && !frame.IsNoSignal && ageMicros > 1_000_000)
+        // Idle encoders (--slowdown) and paused producers leave an old frame behind.
+        if ((camera.Options.Slowdown || camera.Source is Remote.RemoteSource) && !frame.IsNoSignal && ageMicros > 1_000_000)
         {
             frame.Release();
             return null;

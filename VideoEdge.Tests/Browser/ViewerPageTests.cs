@@ -48,9 +48,10 @@ public sealed partial class ViewerPageTests(ChromiumFixture chromium) : IClassFi
 
         // Full screen takes the picture and its overlay bar; the button (a real click) turns it on and off.
         await page.ClickAsync("#fullscreen");
-        await page.WaitForAsync("document.fullscreenElement === document.getElementById('viewer')", TimeSpan.FromSeconds(5), "full screen",
-            "String(document.fullscreenElement && document.fullscreenElement.id)");
-        Assert.Equal("true", (await page.EvaluateAsync("document.getElementById('fullscreen').getAttribute('aria-pressed')")).GetString());
+        // The button's state follows the fullscreenchange event, which fires just after fullscreenElement is set.
+        await page.WaitForAsync("document.fullscreenElement === document.getElementById('viewer') && document.getElementById('fullscreen').getAttribute('aria-pressed') === 'true'",
+            TimeSpan.FromSeconds(5), "full screen with the button pressed",
+            "String(document.fullscreenElement && document.fullscreenElement.id) + ' ' + document.getElementById('fullscreen').getAttribute('aria-pressed')");
         ChromiumFixture.SaveArtifact("viewer-fullscreen.png", await page.ScreenshotAsync());
         await page.PressKeyAsync("f");
         await page.WaitForAsync("document.fullscreenElement === null", TimeSpan.FromSeconds(5), "full screen to end");

@@ -111,6 +111,11 @@ public sealed class PushTests
         await viewer.ReadUntilAsync(f => !f.NoSignal, 5);
         Assert.True(hub.Camera.Capture.Online);
         Assert.Contains("Pushing camera cam to", second.Output);
+
+        // Stopped the way systemd stops it: it closes the connection properly and exits with 0.
+        Assert.Equal(0, await second.TerminateAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("Stopped pushing", second.Output);
+        await viewer.ReadUntilAsync(f => f.NoSignal, 5);
     }
 
     [Fact]

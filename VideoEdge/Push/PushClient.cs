@@ -88,13 +88,14 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
         Interlocked.Increment(ref _connections);
         _connected = true;
         LogConnected(logger, camera.Name, hub);
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var listening = ListenAsync(socket, session);
-        var reason = await SendWhileResumedAsync(socket, session.Token);
-        await session.CancelAsync();
-        reason = await listening ?? reason;
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var listening = ListenAsync(socket, sending);
+        var reason = await SendWhileResumedAsync(socket, sending.Token);
         _connected = false;
         SetResumed(false);
+        // Close properly (the hub then logs a producer that left, not a lost one): send our close,
+        // and let the listener read the hub's answer; a pending receive must not be cancelled, as
+        // that aborts the socket.
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
@@ -106,22 +107,36 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
             {
             }
         }
-        LogDisconnected(logger, hub, stop.IsCancellationRequested ? "stopping" : reason ?? "connection lost", Link.FramesSent);
+        if (await Task.WhenAny(listening, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)) != listening)
+        {
+            socket.Abort();
+        }
+        reason = await listening ?? reason;
+        if (stop.IsCancellationRequested)
+        {
+            LogStopped(logger, hub, Link.FramesSent);
+        }
+        else
+        {
+            LogDisconnected(logger, hub, reason ?? "connection lost", Link.FramesSent);
+        }
         return true;
     }
 
-    /// <summary>Reads the hub's "pause"/"resume"; ends the session when the hub closes or the link drops.</summary>
-    private async Task<string?> ListenAsync(WebSocket socket, CancellationTokenSource session)
+    /// <summary>Reads the hub's "pause"/"resume"; when the hub closes or the link drops, stops the sender.</summary>
+    private async Task<string?> ListenAsync(WebSocket socket, CancellationTokenSource sending)
     {
         var buffer = new byte[64];
         try
         {
             while (true)
             {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(), session.Token);
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    return $"the hub closed the connection ({socket.CloseStatus}: {socket.CloseStatusDescription})";
+                    // Closed: the hub answered our close. CloseReceived: the hub closed first.
+                    return socket.State == WebSocketState.Closed ? null
+                        : $"the hub closed the connection ({socket.CloseStatus}: {socket.CloseStatusDescription})";
                 }
                 if (result.MessageType == WebSocketMessageType.Text && result.EndOfMessage)
                 {
@@ -139,11 +154,11 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
-            return session.IsCancellationRequested ? null : "connection lost: " + ex.Message;
+            return "connection lost: " + ex.Message;
         }
         finally
         {
-            await session.CancelAsync();
+            await sending.CancelAsync();
         }
     }
 
@@ -170,7 +185,10 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
 
     private async Task<string?> SendWhileResumedAsync(WebSocket socket, CancellationToken session)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(session);
+        // Not linked to the session: cancelling a send aborts the socket, so a send in flight when
+        // the session ends gets a second to finish and the connection can still be closed properly.
+        using var deadline = new CancellationTokenSource();
+        using var ending = session.UnsafeRegister(static d => ((CancellationTokenSource)d!).CancelAfter(TimeSpan.FromSeconds(1)), deadline);
         try
         {
             while (true)
@@ -262,6 +280,9 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
     [LoggerMessage(Level = LogLevel.Information, Message = "Hub says {What}")]
     private static partial void LogDemand(ILogger logger, string what);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from {Hub} ({Reason}); {Frames} frames sent in all")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from {Hub} ({Reason}); {Frames} frames sent in all. Reconnecting.")]
     private static partial void LogDisconnected(ILogger logger, Uri hub, string reason, long frames);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped pushing to {Hub}; {Frames} frames sent in all")]
+    private static partial void LogStopped(ILogger logger, Uri hub, long frames);
 }

@@ -20,7 +20,7 @@ public sealed class RemoteSource(CaptureContext context) : IFrameSource
     public RemoteFeed Feed { get; } = new(context);
 
     public string Kind => SourceFactory.RemoteKind;
-    public string Description => Feed.Producer is { } producer ? "producer " + producer : "no producer";
+    public string Description => Feed.Producer is { } producer ? "pushed by " + producer : $"pushed to /cams/{context.CameraName}/ingest";
     public int Width => Feed.Width;
     public int Height => Feed.Height;
     public double Fps => context.Stats.CaptureRate.PerSecond;

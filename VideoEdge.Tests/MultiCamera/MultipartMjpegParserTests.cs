@@ -100,14 +100,19 @@ public sealed class MultipartMjpegParserTests
         Action<byte[]?> onPart = _ => count++;
         Action onDropped = () => { };
         Feed(parser, stream.Bytes, 4096, onPart, onDropped, copy: false);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 400; i++)
+        // The least of a few rounds: the runtime's tiered JIT now and then allocates on this thread too.
+        var least = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            Feed(parser, stream.Parts[i % jpegs.Count], 4096, onPart, onDropped, copy: false);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 400; i++)
+            {
+                Feed(parser, stream.Parts[i % jpegs.Count], 4096, onPart, onDropped, copy: false);
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(count >= 400, $"{count} parts");
-        Assert.True(allocated < 1024, $"{allocated} bytes allocated for {count} parts");
+        Assert.True(count >= 2000, $"{count} parts");
+        Assert.True(least < 1024, $"{least} bytes allocated for 400 parts");
     }
 
     private static IEnumerable<byte> Part(byte[] body, string delimiter) =>

@@ -83,4 +83,17 @@ public sealed class FrameLifetimeTests
         cancel.Cancel();
         Assert.False(await ended.WaitAsync(TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public async Task A_viewer_arriving_after_the_hub_closed_ends_at_once()
+    {
+        var pool = new FramePool();
+        var hub = new FrameHub();
+        hub.Publish(pool.Rent(10));
+        hub.Dispose();
+        using var waiter = hub.Subscribe(new ClientInfo("test", "late"), CancellationToken.None);
+        Assert.False(await waiter.WaitNewerAsync(0).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, hub.ViewerCount);
+        Assert.Equal(0, pool.Outstanding);
+    }
 }

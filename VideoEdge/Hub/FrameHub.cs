@@ -81,6 +81,13 @@ public sealed class FrameHub : IDisposable
         bool first;
         lock (_lock)
         {
+            if (_closed)
+            {
+                // A request that arrives during shutdown: its wait ends at once instead of spinning
+                // on a hub whose latest frame is gone.
+                waiter.Close();
+                return waiter;
+            }
             first = _waiters.Length == 0;
             _waiters = [.. _waiters, waiter];
         }

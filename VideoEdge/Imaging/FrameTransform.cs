@@ -115,15 +115,34 @@ public sealed class FrameTransform : IDisposable
         var thickness = Math.Max(1, (int)Math.Round(scale * 1.6));
         var size = Cv2.GetTextSize(_text, Font, scale, thickness, out var baseline);
         var margin = Math.Max(4, (int)(10 * scale));
+        // A narrow picture (portrait after --rotate, a small --scale) gets smaller text rather than a cut-off line.
+        if (size.Width > image.Width - 2 * margin && size.Width > 0)
+        {
+            scale = Math.Max(0.25, scale * (image.Width - 2 * margin) / size.Width);
+            thickness = Math.Max(1, (int)Math.Round(scale * 1.6));
+            size = Cv2.GetTextSize(_text, Font, scale, thickness, out baseline);
+        }
         var behind = new Rect(margin, margin, Math.Min(size.Width, image.Width - margin), Math.Min(size.Height + baseline, image.Height - margin));
-        var darkBehind = behind.Width <= 0 || behind.Height <= 0 || MeanLuma(image, behind) < 128;
-        Cv2.PutText(image, _text, new Point(margin, margin + size.Height), Font, scale, darkBehind ? Scalar.White : Scalar.Black, thickness, LineTypes.AntiAlias);
+        var (mean, spread) = behind.Width <= 0 || behind.Height <= 0 ? (0, 0) : Luma(image, behind);
+        var darkBehind = mean < 128;
+        var origin = new Point(margin, margin + size.Height);
+        // Over a mixed background (a dark bar beside a light one) no single colour reads everywhere:
+        // there the text gets a thin outline in the opposite colour.
+        if (spread > 48)
+        {
+            Cv2.PutText(image, _text, origin, Font, scale, darkBehind ? Scalar.Black : Scalar.White, thickness + 2, LineTypes.AntiAlias);
+        }
+        Cv2.PutText(image, _text, origin, Font, scale, darkBehind ? Scalar.White : Scalar.Black, thickness, LineTypes.AntiAlias);
     }
 
-    /// <summary>Average brightness (0-255) of a BGR region, from every other pixel of every other row.</summary>
-    private static unsafe double MeanLuma(Mat image, Rect region)
+    /// <summary>
+    /// Average brightness (0-255) of a BGR region and its standard deviation, from every other pixel
+    /// of every other row.
+    /// </summary>
+    private static unsafe (double Mean, double Spread) Luma(Mat image, Rect region)
     {
         long sum = 0;
+        long squares = 0;
         long count = 0;
         var step = image.Step();
         var data = (byte*)image.DataPointer;
@@ -133,11 +152,18 @@ public sealed class FrameTransform : IDisposable
             for (var x = region.Left; x < region.Right; x += 2)
             {
                 var pixel = row + x * 3;
-                sum += (29 * pixel[0] + 150 * pixel[1] + 77 * pixel[2]) >> 8;
+                var luma = (29 * pixel[0] + 150 * pixel[1] + 77 * pixel[2]) >> 8;
+                sum += luma;
+                squares += luma * luma;
                 count++;
             }
         }
-        return count == 0 ? 0 : (double)sum / count;
+        if (count == 0)
+        {
+            return (0, 0);
+        }
+        var mean = (double)sum / count;
+        return (mean, Math.Sqrt(Math.Max(0, (double)squares / count - mean * mean)));
     }
 
     public void Dispose()

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace VideoEdge.Tests.Infrastructure;
 
 /// <summary>A frame received over WebSocket, with the ?meta=1 header message that preceded it, if any.</summary>
-public sealed record WebSocketFrame(byte[] Jpeg, long? Sequence, double? Timestamp);
+public sealed record WebSocketFrame(byte[] Jpeg, long? Sequence, double? Timestamp, bool NoSignal = false);
 
 /// <summary>A real ClientWebSocket that collects whole binary messages.</summary>
 public sealed class WebSocketViewer : IAsyncDisposable
@@ -26,6 +26,7 @@ public sealed class WebSocketViewer : IAsyncDisposable
     {
         long? sequence = null;
         double? timestamp = null;
+        var noSignal = false;
         while (true)
         {
             var (type, payload) = await ReadMessageAsync(cancellation);
@@ -38,9 +39,10 @@ public sealed class WebSocketViewer : IAsyncDisposable
                 using var doc = JsonDocument.Parse(payload);
                 sequence = doc.RootElement.GetProperty("seq").GetInt64();
                 timestamp = doc.RootElement.GetProperty("ts").GetDouble();
+                noSignal = doc.RootElement.GetProperty("noSignal").GetBoolean();
                 continue;
             }
-            return new WebSocketFrame(payload, sequence, timestamp);
+            return new WebSocketFrame(payload, sequence, timestamp, noSignal);
         }
     }
 

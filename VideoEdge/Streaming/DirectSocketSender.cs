@@ -21,6 +21,8 @@ public sealed partial class DirectSocketSender
     private const int MsgNoSignal = 0x4000;
     private const int EAgain = 11;
     private const int EIntr = 4;
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
 
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
@@ -63,6 +65,38 @@ public sealed partial class DirectSocketSender
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask
             : SendRestAsync(head, body, tail, sent, cancellation);
+    }
+
+    /// <summary>
+    /// How many bytes anyone has written to this connection so far (sent, in flight or queued in the
+    /// kernel), or null when the kernel does not say (Linux before 4.19). Lets a caller see that bytes
+    /// Kestrel queued on its own send loop have reached the socket before writing past it.
+    /// </summary>
+    public long? BytesWritten()
+    {
+        var added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            return BytesWritten((int)_handle.DangerousGetHandle());
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    private static unsafe long? BytesWritten(int fd)
+    {
+        // struct tcp_info: bytes sent on the wire (retransmissions counted again) plus those not yet sent.
+        const int NotSentOffset = 144, SentOffset = 200, RetransmittedOffset = 208, Needed = 216;
+        var info = stackalloc byte[256];
+        var length = 256u;
+        if (GetSockOpt(fd, IpProtoTcp, TcpInfo, info, &length) != 0 || length < Needed)
+        {
+            return null;
+        }
+        return (long)(*(ulong*)(info + SentOffset) - *(ulong*)(info + RetransmittedOffset)) + *(uint*)(info + NotSentOffset);
     }
 
     /// <summary>What the socket takes without waiting (0 when it is full).</summary>
@@ -164,6 +198,9 @@ public sealed partial class DirectSocketSender
         public nuint ControlLength;
         public int Flags;
     }
+
+    [LibraryImport("libc.so.6", EntryPoint = "getsockopt")]
+    private static unsafe partial int GetSockOpt(int fd, int level, int name, byte* value, uint* length);
 
     [LibraryImport("libc.so.6", EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);

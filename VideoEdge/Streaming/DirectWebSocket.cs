@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http.Features;
+using VideoEdge.Frames;
+
+namespace VideoEdge.Streaming;
+
+/// <summary>
+/// A WebSocket viewer served without <c>ManagedWebSocket</c>: after the upgrade every message goes
+/// out through <see cref="DirectSocketSender"/> — its 2–10 byte header and the shared frame buffer in
+/// one sendmsg — instead of being copied into a rented send buffer and then into Kestrel's pipe.
+/// Kestrel keeps the receive side (the upgraded stream); what viewers send is parsed by
+/// <see cref="WebSocketFrameReader"/>. Frames, pongs and closes share one lock, so a control frame
+/// never lands in the middle of a picture.
+/// </summary>
+public sealed class DirectWebSocket : IFrameWriter
+{
+    private static long s_sessions;
+
+    private readonly DirectSocketSender _sender;
+    private readonly bool _meta;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    // Text frame header + meta JSON + binary frame header: one contiguous head for the frame's sendmsg.
+    private readonly byte[] _head = new byte[2 * WebSocketFrameHeader.MaxLength + 160];
+    private readonly byte[] _control = new byte[WebSocketFrameHeader.MaxLength + 125];
+    private bool _broken;
+
+    private DirectWebSocket(DirectSocketSender sender, Stream incoming, bool meta)
+    {
+        _sender = sender;
+        Incoming = incoming;
+        _meta = meta;
+    }
+
+    /// <summary>How many viewers have been served this way since start.</summary>
+    public static long Sessions => Interlocked.Read(ref s_sessions);
+
+    /// <summary>Kestrel's upgraded stream; only its read side is used.</summary>
+    public Stream Incoming { get; }
+
+    /// <summary>False once a write was cut short: the peer's view of the framing is lost, nothing more may be sent.</summary>
+    public bool CanSend => !_broken;
+
+    /// <summary>
+    /// Completes the handshake (which the caller has validated) and returns the viewer's socket, or
+    /// null when this connection must use the framework's WebSocket (TLS, HTTP/2, no socket).
+    /// </summary>
+    public static async Task<DirectWebSocket?> TryAcceptAsync(HttpContext context, bool meta, CancellationToken cancellation)
+    {
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var sender = DirectSocketSender.TryCreate(context);
+        var before = sender?.BytesWritten();
+        if (upgrade is not { IsUpgradableRequest: true } || sender is null || before is null)
+        {
+            return null;
+        }
+        var accept = WebSocketFrameHeader.AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        context.Response.Headers.Upgrade = "websocket";
+        context.Response.Headers.SecWebSocketAccept = accept;
+        var incoming = await upgrade.UpgradeAsync();
+        // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
+        // The response is one small write, so once the socket has taken at least its fixed part, it has all of it.
+        var least = before.Value + "HTTP/1.1 101 Switching Protocols\r\n\r\n".Length + "Upgrade: websocket\r\n".Length
+            + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        patience.CancelAfter(TimeSpan.FromSeconds(5));
+        while (sender.BytesWritten() < least)
+        {
+            await Task.Delay(1, patience.Token);
+        }
+        Interlocked.Increment(ref s_sessions);
+        return new DirectWebSocket(sender, incoming, meta);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(Frame frame, CancellationToken cancellation)
+    {
+        await _sending.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var n = 0;
+            if (_meta)
+            {
+                var json = WebSocketEndpoint.FormatMeta(frame, _head.AsSpan(WebSocketFrameHeader.MaxLength));
+                var header = WebSocketFrameHeader.Write(_head, WebSocketFrameHeader.Text, json);
+                // The header is shorter than the room left for it: slide the JSON down behind it.
+                _head.AsSpan(WebSocketFrameHeader.MaxLength, json).CopyTo(_head.AsSpan(header));
+                n = header + json;
+            }
+            n += WebSocketFrameHeader.Write(_head.AsSpan(n), WebSocketFrameHeader.Binary, frame.Length);
+            await SendAsync(_head.AsMemory(0, n), frame.Memory, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>Answers a ping with a pong carrying the same payload (at most 125 bytes).</summary>
+    public async Task PongAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellation)
+    {
+        await _sending.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var n = WebSocketFrameHeader.Write(_control, WebSocketFrameHeader.Pong, payload.Length);
+            payload.Span.CopyTo(_control.AsSpan(n));
+            await SendAsync(_control.AsMemory(0, n + payload.Length), ReadOnlyMemory<byte>.Empty, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>Sends a close frame; false when it could not be (the connection is broken or gone).</summary>
+    public async Task<bool> TryCloseAsync(int status, string reason, CancellationToken cancellation)
+    {
+        try
+        {
+            await _sending.WaitAsync(cancellation).ConfigureAwait(false);
+            try
+            {
+                var n = WebSocketFrameHeader.WriteClose(_control, status, reason);
+                await SendAsync(_control.AsMemory(0, n), ReadOnlyMemory<byte>.Empty, cancellation).ConfigureAwait(false);
+                return true;
+            }
+            finally
+            {
+                _sending.Release();
+            }
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>After the closing handshake the server closes TCP first (RFC 6455 section 7.1.1).</summary>
+    public void Finish() => _sender.Finish();
+
+    /// <summary>Sends with the lock held; a send cut short (cancelled, failed) leaves the framing broken for good.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, CancellationToken cancellation)
+    {
+        ObjectDisposedException.ThrowIf(_broken, this);
+        try
+        {
+            await _sender.SendAsync(head, body, ReadOnlyMemory<byte>.Empty, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            _broken = true;
+            throw;
+        }
+    }
+}

@@ -22,7 +22,7 @@ public sealed class DirectWebSocket : IFrameWriter
     // Text frame header + meta JSON + binary frame header: one contiguous head for the frame's sendmsg.
     private readonly byte[] _head = new byte[2 * WebSocketFrameHeader.MaxLength + 160];
     private readonly byte[] _control = new byte[WebSocketFrameHeader.MaxLength + 125];
-    private bool _broken;
+    private bool _finished;
 
     private DirectWebSocket(DirectSocketSender sender, Stream incoming, bool meta)
     {
@@ -37,8 +37,8 @@ public sealed class DirectWebSocket : IFrameWriter
     /// <summary>Kestrel's upgraded stream; only its read side is used.</summary>
     public Stream Incoming { get; }
 
-    /// <summary>False once a write was cut short: the peer's view of the framing is lost, nothing more may be sent.</summary>
-    public bool CanSend => !_broken;
+    /// <summary>False once a write was cut short (the peer's view of the framing is lost) or a close went out: nothing more may be sent.</summary>
+    public bool CanSend => !_finished;
 
     /// <summary>
     /// Completes the handshake (which the caller has validated) and returns the viewer's socket, or
@@ -58,7 +58,9 @@ public sealed class DirectWebSocket : IFrameWriter
         context.Response.Headers.SecWebSocketAccept = accept;
         var incoming = await upgrade.UpgradeAsync();
         // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
-        // The response is one small write, so once the socket has taken at least its fixed part, it has all of it.
+        // The response is one small write, so once the socket has taken at least its fixed part, it has
+        // all of it. (An earlier response on this connection still unsent at this point would need a
+        // client that pipelines an upgrade behind other requests; browsers open a new connection.)
         var least = before.Value + "HTTP/1.1 101 Switching Protocols\r\n\r\n".Length + "Upgrade: websocket\r\n".Length
             + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -121,6 +123,8 @@ public sealed class DirectWebSocket : IFrameWriter
             {
                 var n = WebSocketFrameHeader.WriteClose(_control, status, reason);
                 await SendAsync(_control.AsMemory(0, n), ReadOnlyMemory<byte>.Empty, cancellation).ConfigureAwait(false);
+                // RFC 6455 section 5.5.1: no data frames (nor pongs) after a close.
+                _finished = true;
                 return true;
             }
             finally
@@ -141,14 +145,14 @@ public sealed class DirectWebSocket : IFrameWriter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, CancellationToken cancellation)
     {
-        ObjectDisposedException.ThrowIf(_broken, this);
+        ObjectDisposedException.ThrowIf(_finished, this);
         try
         {
             await _sender.SendAsync(head, body, ReadOnlyMemory<byte>.Empty, cancellation).ConfigureAwait(false);
         }
         catch
         {
-            _broken = true;
+            _finished = true;
             throw;
         }
     }

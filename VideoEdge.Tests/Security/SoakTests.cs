@@ -18,7 +18,7 @@ namespace VideoEdge.Tests.Security;
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const int Cycles = 10_000;
-    private const int WarmUpCycles = 1_000;
+    private const int WarmUpCycles = 3_000;
     private const int Workers = 16;
     private const long RssToleranceBytes = 6 * 1024 * 1024;
 

@@ -63,6 +63,14 @@ public sealed class IngestTests
         Assert.Equal("resume", await producer.NextControlAsync(5));
         await using (var second = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam"))
         {
+            // The server counts a WebSocket viewer once its upgrade has gone out, a moment after the
+            // client sees it: only then is the hand-over from the first viewer seamless.
+            var camera = hub.Cameras.All.Single(c => c.Name == "cam");
+            for (var waited = 0; camera.Hub.ViewerCount < 2; waited += 20)
+            {
+                Assert.True(waited < 5000, "the second viewer was never counted");
+                await Task.Delay(20);
+            }
             await first.DisposeAsync();
             // Someone is still watching: nothing to say, however long we wait.
             Assert.Null(await producer.NextControlAsync(2.5));

@@ -27,7 +27,8 @@ public static partial class ViewerLoop
                 var frame = camera.Hub.AcquireLatest();
                 if (frame is null)
                 {
-                    continue;
+                    // A newer sequence but no frame: the hub closed under us (the camera is stopping).
+                    break;
                 }
                 try
                 {

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source ./scripts/apt-deps.sh
 ensure_apt_packages libgtk-3-0 ffmpeg v4l-utils gcc libc6-dev clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-  qemu-user chromium systemd curl
+  qemu-user chromium systemd curl ustreamer
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 exec dotnet test VideoEdge.Tests -c Release --logger "console;verbosity=normal" "$@"

@@ -12,66 +12,75 @@ namespace VideoEdge.Tests.Security;
 /// <summary>
 /// 10,000 connect/stream/disconnect cycles across MJPEG, WebSocket and snapshot, many of them ended
 /// abruptly, against the app in its own process (so its memory is measured alone): afterwards no
-/// viewer, no stream slot and no frame may be left, and its resident memory must be where it was.
+/// viewer, no stream slot and no frame may be left, and its resident memory must stop growing.
 /// </summary>
+/// <remarks>
+/// A leak shows as growth that goes on round after round; the runtime's own growth (GC budgets, JIT,
+/// thread-pool and socket caches) shows early and stops. So the cycles run in rounds and the test
+/// requires the later rounds to add little, rather than comparing one before/after pair against a fixed
+/// tolerance, which failed on a clean machine where the server GC's gen-0 budget alone grew RSS by
+/// 27 MB. The gen-0 budget is also pinned small so that RSS follows live memory more closely. Checked
+/// against deliberately leaking builds (an array kept per viewer): 4 KB per viewer grew the last two
+/// rounds by 12.1 MB and failed; 1 KB per viewer (1.4 MB a round) is at the edge (failed one run of
+/// two). The shipped build: +6.1, +0.3, +0.1, +0.1 MB.
+/// </remarks>
 [Collection(TimingSensitive.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
-    private const int Cycles = 10_000;
-    private const int WarmUpCycles = 3_000;
+    private const int WarmUpCycles = 2_000;
+    private const int Rounds = 4;
+    private const int CyclesPerRound = 2_000;
     private const int Workers = 16;
-    private const long RssToleranceBytes = 6 * 1024 * 1024;
+    /// <summary>What the last rounds together may add: well under what 1 KB kept per cycle adds (2 MB a round).</summary>
+    private const long LateGrowthToleranceBytes = 3 * 1024 * 1024;
 
     private enum Ending { Graceful, Reset, ResetMidFrame }
 
     [Fact]
     public async Task Ten_thousand_cycles_leave_no_viewer_no_frame_and_no_memory_behind()
     {
-        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "30", "--resolution", "320x240"]);
+        // DOTNET_GCgen0size is read as hex: 0x400000 = 4 MB instead of the server GC's tens of MB per heap.
+        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "30", "--resolution", "320x240"],
+            environment: new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "400000" });
         var uri = new Uri(server.BaseUrl);
         using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) };
         var pid = server.Process.Id;
 
         var warmUp = await RunCyclesAsync(uri, WarmUpCycles, seed: 1);
-        await SettleAsync(http);
-        var rssBefore = ResidentBytes(pid);
-
-        var clock = Stopwatch.StartNew();
-        var peak = rssBefore;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, ResidentBytes(pid));
-                await Task.Delay(250);
-            }
-        });
-        var counts = await RunCyclesAsync(uri, Cycles, seed: 20261124);
-        var elapsed = clock.Elapsed;
-        await sampling.CancelAsync();
-        await sampler;
         var state = await SettleAsync(http);
-        var rssAfter = ResidentBytes(pid);
-
-        output.WriteLine($"warm-up: {WarmUpCycles} cycles ({Describe(warmUp)})");
-        output.WriteLine($"soak: {Cycles} cycles in {elapsed.TotalSeconds:0.0} s ({Cycles / elapsed.TotalSeconds:0} per second, {Workers} clients at a time): {Describe(counts)}");
-        output.WriteLine($"server RSS: {rssBefore / 1048576.0:0.0} MB after warm-up, peak {peak / 1048576.0:0.0} MB, {rssAfter / 1048576.0:0.0} MB after ({(rssAfter - rssBefore) / 1048576.0:+0.0;-0.0} MB)");
+        var rss = new List<long> { ResidentBytes(pid) };
+        output.WriteLine($"warm-up: {WarmUpCycles} cycles ({Describe(warmUp)}); RSS {rss[0] / 1048576.0:0.0} MB, managed {Managed(state)}");
+        var total = 0;
+        var clock = Stopwatch.StartNew();
+        for (var round = 1; round <= Rounds; round++)
+        {
+            var counts = await RunCyclesAsync(uri, CyclesPerRound, seed: 20261124 + round);
+            total += counts.Values.Sum();
+            Assert.Equal(0, counts.GetValueOrDefault("refused 503"));
+            state = await SettleAsync(http);
+            rss.Add(ResidentBytes(pid));
+            output.WriteLine($"round {round}: {Describe(counts)}; RSS {rss[^1] / 1048576.0:0.0} MB ({(rss[^1] - rss[^2]) / 1048576.0:+0.0;-0.0} MB), managed {Managed(state)}");
+        }
+        output.WriteLine($"{total} cycles in {clock.Elapsed.TotalSeconds:0.0} s, {Workers} clients at a time");
         var pool = state.GetProperty("pool");
         output.WriteLine($"pool: {pool}; viewers {state.GetProperty("viewers")}; limits {state.GetProperty("limits")}");
 
-        Assert.Equal(Cycles, counts.Values.Sum());
-        Assert.Equal(0, counts.GetValueOrDefault("refused 503"));
+        Assert.Equal(Rounds * CyclesPerRound, total);
         Assert.Equal(0, state.GetProperty("viewers").GetInt32());
         Assert.Equal(0, state.GetProperty("clients").GetArrayLength());
         Assert.Equal(0, state.GetProperty("limits").GetProperty("streams").GetInt32());
         Assert.Equal(0, pool.GetProperty("misuse").GetInt64());
         // The hub holds the latest frame; nothing else may.
         Assert.InRange(pool.GetProperty("outstanding").GetInt64(), 0, 1);
-        Assert.True(rssAfter - rssBefore <= RssToleranceBytes,
-            $"resident memory grew by {(rssAfter - rssBefore) / 1048576.0:0.0} MB over {Cycles} cycles");
+        // Growth must stop: the second half of the rounds may add only a little, whatever the first added.
+        var late = rss[^1] - rss[Rounds / 2];
+        Assert.True(late <= LateGrowthToleranceBytes,
+            $"resident memory kept growing: {late / 1048576.0:0.0} MB over the last {Rounds - Rounds / 2} rounds of {CyclesPerRound} cycles (per round: {string.Join(", ", rss.Zip(rss.Skip(1), (a, b) => $"{(b - a) / 1048576.0:+0.0;-0.0}"))} MB)");
         Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(10)));
     }
+
+    private static string Managed(JsonElement state) =>
+        $"{state.GetProperty("process").GetProperty("managedHeapBytes").GetInt64() / 1048576.0:0.0} MB";
 
     /// <summary>Runs <paramref name="cycles"/> cycles on <see cref="Workers"/> clients, each from its own loopback address; counts them by kind.</summary>
     private static async Task<ConcurrentDictionary<string, int>> RunCyclesAsync(Uri uri, int cycles, int seed)

@@ -88,6 +88,7 @@ static struct {
 	unsigned unplug_after;
 	double replug_after;
 	int unplug_repeat, stamp, busy, log;
+	char unplug_file[256]; /* while this file exists every device is absent */
 	char card[32];
 	uint32_t kver;
 	size_t pagesz;
@@ -371,6 +372,7 @@ static void init_cfg(void)
 	cfg.stamp = atoi(envs("FAKECAM_STAMP", "0"));
 	cfg.busy = atoi(envs("FAKECAM_BUSY", "0"));
 	cfg.log = atoi(envs("FAKECAM_LOG", "0"));
+	snprintf(cfg.unplug_file, sizeof cfg.unplug_file, "%s", envs("FAKECAM_UNPLUG_FILE", ""));
 	snprintf(cfg.card, sizeof cfg.card, "%s", envs("FAKECAM_CARD", "Fake UVC Camera"));
 	cfg.pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	struct utsname u;
@@ -560,6 +562,9 @@ static void dev_reset(struct dev *d)
  * scheduled replug first. */
 static int dev_absent(struct dev *d)
 {
+	/* The raw syscall: access() itself is interposed by this library. */
+	if (cfg.unplug_file[0] && syscall(SYS_faccessat, AT_FDCWD, cfg.unplug_file, F_OK) == 0)
+		return 1;
 	if (!d->unplugged)
 		return 0;
 	if (cfg.replug_after < 0)

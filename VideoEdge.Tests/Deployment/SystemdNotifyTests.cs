@@ -79,7 +79,7 @@ public sealed class SystemdNotifyTests(PublishedBuilds builds) : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Plays systemd's side of sd_notify: a datagram socket collecting every message.</summary>
-    private sealed class NotifyListener : IDisposable
+    internal sealed class NotifyListener : IDisposable
     {
         private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         private readonly List<string> _messages = [];

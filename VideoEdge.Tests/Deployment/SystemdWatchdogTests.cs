@@ -40,6 +40,31 @@ public sealed class SystemdWatchdogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_camera_switched_off_on_demand_keeps_the_watchdog_fed()
+    {
+        _options.OnDemand = TimeSpan.FromSeconds(0.5);
+        var front = AddCamera("front");
+        var back = AddCamera("back");
+        front.Start();
+        back.Start();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (front.Capture.State != Sources.CaptureState.Idle || back.Capture.State != Sources.CaptureState.Idle)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not idle: {front.Capture.State}, {back.Capture.State}");
+            await Task.Delay(50);
+        }
+        var watchdog = CreateWatchdog(TimeSpan.FromSeconds(1));
+        // Three times the stall limit while nothing is captured: every round still pings.
+        for (var i = 0; i < 6; i++)
+        {
+            await Task.Delay(500);
+            watchdog.Report(Environment.TickCount64);
+        }
+        Assert.Equal(6, _notifier.Count("WATCHDOG=1"));
+        Assert.Equal("STATUS=front: idle (switched off on demand), 0 viewers; back: idle (switched off on demand), 0 viewers", _notifier.Last("STATUS="));
+    }
+
+    [Fact]
     public void Without_WatchdogSec_only_the_status_is_sent()
     {
         var camera = AddCamera("main");

@@ -32,6 +32,8 @@ public sealed record FakeCameraOptions
     public string? Card { get; init; }
     public bool Busy { get; init; }
     public bool Log { get; init; }
+    /// <summary>While this file exists the device is absent (an unplug between two opens).</summary>
+    public string? UnplugFile { get; init; }
 
     public FakeCameraOptions WithJpegs(IEnumerable<string> files) => this with { JpegFiles = [.. files] };
     public FakeCameraOptions WithFps(params double[] fps) => this with { Fps = fps };
@@ -58,6 +60,7 @@ public sealed record FakeCameraOptions
         if (Card is not null) env["FAKECAM_CARD"] = Card;
         if (Busy) env["FAKECAM_BUSY"] = "1";
         if (Log) env["FAKECAM_LOG"] = "1";
+        if (UnplugFile is not null) env["FAKECAM_UNPLUG_FILE"] = UnplugFile;
         return env;
     }
 

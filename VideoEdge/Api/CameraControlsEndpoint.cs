@@ -1,3 +1,4 @@
+using VideoEdge.Sources;
 using System.Text.Json;
 using VideoEdge.Cameras;
 using VideoEdge.Sources.V4l2;
@@ -31,7 +32,7 @@ public static class CameraControlsEndpoint
             return NoControls(camera).WriteAsync(context);
         }
         var list = controls.List();
-        if (list is null || !camera.Capture.Online)
+        if (list is null || camera.Capture.State != CaptureState.Live)
         {
             return Offline(context, camera).WriteAsync(context);
         }
@@ -63,7 +64,7 @@ public static class CameraControlsEndpoint
             await ApiProblem.BadRequest("Invalid body", "Send JSON like {\"value\": 10} with an integer value.").WriteAsync(context);
             return;
         }
-        if (!camera.Capture.Online)
+        if (camera.Capture.State != CaptureState.Live)
         {
             await Offline(context, camera).WriteAsync(context);
             return;
@@ -101,6 +102,6 @@ public static class CameraControlsEndpoint
     {
         context.Response.Headers.RetryAfter = "1";
         return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "Camera offline",
-            $"Camera '{camera.Name}' ({camera.Source.Description}) is not available: {camera.Capture.OfflineReason ?? "reopening"}.");
+            $"Camera '{camera.Name}' ({camera.Source.Description}) is not available: {camera.Capture.OfflineReason ?? (camera.Capture.State == CaptureState.Idle ? "switched off on demand; open its stream to switch it on" : "reopening")}.");
     }
 }

@@ -32,6 +32,10 @@ public static class HealthEndpoint
                 healthy = false;
                 text.Append("stalled: nothing captured for ").Append(seconds).Append(" s");
             }
+            else if (camera.Capture.State == Sources.CaptureState.Idle)
+            {
+                text.Append("idle (switched off on demand until someone watches)");
+            }
             else if (camera.Capture.Online)
             {
                 text.Append("streaming");

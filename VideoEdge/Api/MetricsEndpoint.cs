@@ -98,10 +98,15 @@ public static class MetricsEndpoint
         {
             w.Sample("videoedge_capture_fps"u8, camera, c.Name, c.Stats.CaptureRate.PerSecond);
         }
-        w.Family("videoedge_source_online"u8, "gauge"u8, "1 while the source delivers frames, 0 while the no-signal picture is shown."u8);
+        w.Family("videoedge_source_online"u8, "gauge"u8, "1 unless the source has failed (0 while the no-signal picture is shown); an idle camera (--on-demand) counts as online."u8);
         foreach (var c in all)
         {
             w.Sample("videoedge_source_online"u8, camera, c.Name, c.Capture.Online ? 1L : 0L);
+        }
+        w.Family("videoedge_source_idle"u8, "gauge"u8, "1 while the camera is switched off on demand (--on-demand: nobody watching), else 0."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_source_idle"u8, camera, c.Name, c.Capture.State == Sources.CaptureState.Idle ? 1L : 0L);
         }
         w.Family("videoedge_capture_progress_age_seconds"u8, "gauge"u8, "Seconds since the capture loop last produced a frame or no-signal picture (/healthz fails past 5)."u8);
         var now = Environment.TickCount64;

@@ -25,7 +25,7 @@ public static class StateEndpoint
         return new StateDto(
             camera.Name,
             new SourceDto(source.Kind, source.Description, source.Width, source.Height, camera.Options.Fps,
-                stats.CaptureRate.PerSecond, camera.Capture.Online, camera.Capture.OfflineReason),
+                stats.CaptureRate.PerSecond, camera.Capture.Online, camera.Capture.OfflineReason, StateName(camera.Capture.State)),
             new EncoderDto(camera.Options.Quality, camera.Options.Slowdown, !camera.Options.Slowdown || camera.Hub.HasDemand),
             new FramesDto(stats.Captured, stats.Published, encoded, stats.Passthrough, stats.Decoded, stats.Dropped, stats.NoSignalFrames,
                 camera.Hub.LatestSequence, encoded == 0 ? 0 : Math.Round(stats.EncodeTime.TotalMilliseconds / encoded, 3)),
@@ -41,6 +41,15 @@ public static class StateEndpoint
                 ThreadCount()),
             limits);
     }
+
+    /// <summary>live, idle (switched off on demand), offline (a fault; the no-signal picture is shown) or starting.</summary>
+    public static string StateName(Sources.CaptureState state) => state switch
+    {
+        Sources.CaptureState.Live => "live",
+        Sources.CaptureState.Idle => "idle",
+        Sources.CaptureState.Offline => "offline",
+        _ => "starting",
+    };
 
     private static int ThreadCount()
     {

@@ -11,6 +11,8 @@ public sealed partial class EdgeOptions
     /// <summary>How many identical frames in a row may be skipped (0: publish every frame).</summary>
     public int DropSameFrames { get; set; }
     public bool ListDevices { get; set; }
+    /// <summary>Stop capturing after this long without a viewer or snapshot request (zero: always capture).</summary>
+    public TimeSpan OnDemand { get; set; }
 
     internal static IEnumerable<OptionSpec> CameraSpecs =>
     [
@@ -33,6 +35,8 @@ public sealed partial class EdgeOptions
             (o, v) => ParseDouble(v, 0.1, 60, x => o.DeviceErrorDelay = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60")),
         new("drop-same-frames", "0", "Skip a frame identical to the previous one, at most N times in a row (saves bandwidth on static scenes; 0 = off).",
             (o, v) => ParseInt(v, 0, 1000, x => o.DropSameFrames = x, "an integer from 0 to 1000")),
+        new("on-demand", "0", "Switch a camera off after this many seconds without a viewer or snapshot request (V4L2: STREAMOFF and close; a child program or network stream: stopped) and on again for the next one; health probes, /metrics and /api/state never wake it. 0 = always capture.",
+            (o, v) => ParseDouble(v, 0, 86400, x => o.OnDemand = TimeSpan.FromSeconds(x), "seconds from 0 (off) to 86400")),
         new("list-devices", "off", "Print every /dev/video* camera (and the --source/--device given) with its driver, formats, sizes, frame rates and controls, then exit.",
             (o, v) => ParseBool(v, x => o.ListDevices = x), IsSwitch: true),
     ];

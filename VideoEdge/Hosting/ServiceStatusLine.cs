@@ -24,6 +24,10 @@ public static class ServiceStatusLine
             {
                 line.Append(CultureInfo.InvariantCulture, $"stalled, nothing captured for {stalled.TotalSeconds:0} s");
             }
+            else if (camera.Capture.State == Sources.CaptureState.Idle)
+            {
+                line.Append("idle (switched off on demand)");
+            }
             else if (camera.Capture.Online)
             {
                 var source = camera.Source;

@@ -74,6 +74,32 @@ public sealed class FrameHub : IDisposable
         }
     }
 
+    /// <summary>The latest frame (referenced for the caller, or null) and the sequence it was published under.</summary>
+    public Frame? AcquireLatest(out long sequence)
+    {
+        lock (_lock)
+        {
+            _latest?.AddRef();
+            sequence = _sequence;
+            return _latest;
+        }
+    }
+
+    /// <summary>
+    /// Forgets the latest frame without closing: a camera switched off on demand leaves nothing stale
+    /// behind, so whoever comes next waits for the first fresh frame (the sequence keeps counting).
+    /// </summary>
+    public void DropLatest()
+    {
+        Frame? old;
+        lock (_lock)
+        {
+            old = _latest;
+            _latest = null;
+        }
+        old?.Release();
+    }
+
     /// <summary>Registers a viewer; dispose the waiter when it leaves.</summary>
     public FrameWaiter Subscribe(ClientInfo client, CancellationToken cancellation)
     {

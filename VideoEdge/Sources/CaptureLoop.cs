@@ -17,8 +17,11 @@ public sealed partial class CaptureLoop : IDisposable
     private readonly Thread _thread;
     private readonly NoSignalPicture _noSignal;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AutoResetEvent _demandArrived = new(false);
+    private readonly bool _onDemand;
     private volatile string? _offlineReason = "starting";
-    private volatile bool _online;
+    private volatile CaptureState _state = CaptureState.Starting;
+    private long _lastDemand = Environment.TickCount64;
 
     public CaptureLoop(IFrameSource source, CaptureContext context)
     {
@@ -27,10 +30,20 @@ public sealed partial class CaptureLoop : IDisposable
         _logger = context.LoggerFactory.CreateLogger("VideoEdge.Capture");
         _noSignal = new NoSignalPicture(context.Options.Width, context.Options.Height, context.Options.Quality);
         _thread = new Thread(Run) { IsBackground = true, Name = "capture " + context.CameraName };
+        // A producer fed camera is paused by its own connection when nobody watches (ProducerConnection).
+        _onDemand = context.Options.OnDemand > TimeSpan.Zero && source.Kind != SourceFactory.RemoteKind;
+        if (_onDemand)
+        {
+            context.Hub.DemandChanged += () => _demandArrived.Set();
+        }
     }
 
-    public bool Online => _online;
-    public string? OfflineReason => _online ? null : _offlineReason;
+    /// <summary>Frames flow (Live), the source was switched off on demand (Idle), or it is retried after a fault (Offline).</summary>
+    public CaptureState State => _state;
+
+    /// <summary>Live, or idle by choice: not faulted and not still opening.</summary>
+    public bool Online => _state is CaptureState.Live or CaptureState.Idle;
+    public string? OfflineReason => Online ? null : _offlineReason;
 
     /// <summary>Completes once the source has opened or its first failure started the retry loop.</summary>
     public Task Started => _started.Task;
@@ -42,18 +55,27 @@ public sealed partial class CaptureLoop : IDisposable
         var token = _stop.Token;
         var failures = 0;
         string? lastLoggedReason = null;
+        long wokenAt = 0;
         while (!token.IsCancellationRequested)
         {
-            string reason;
+            if (IdleDue())
+            {
+                if (!StayIdle(token))
+                {
+                    break;
+                }
+                wokenAt = Environment.TickCount64;
+            }
+            string? reason = null;
             try
             {
                 _source.Open(token);
-                _online = true;
+                _state = CaptureState.Live;
                 _started.TrySetResult();
                 LogOpened(_logger, _context.CameraName, _source.Kind, _source.Description, _source.Width, _source.Height, _source.Fps);
                 failures = 0;
                 lastLoggedReason = null;
-                while (true)
+                while (!IdleDue())
                 {
                     var frame = _source.Capture(token);
                     _context.Stats.MarkProgress();
@@ -61,6 +83,11 @@ public sealed partial class CaptureLoop : IDisposable
                     {
                         _context.Hub.Publish(frame);
                         _context.Stats.CountPublished();
+                        if (wokenAt != 0)
+                        {
+                            LogWoken(_logger, _context.CameraName, Environment.TickCount64 - wokenAt);
+                            wokenAt = 0;
+                        }
                     }
                 }
             }
@@ -79,11 +106,17 @@ public sealed partial class CaptureLoop : IDisposable
             }
             finally
             {
-                _online = false;
                 _source.Close();
+            }
+            if (reason is null)
+            {
+                // Nobody watched for --on-demand seconds: the source is closed; idle at the loop's top.
+                continue;
             }
 
             _offlineReason = reason;
+            _state = CaptureState.Offline;
+            wokenAt = 0;
             failures++;
             if (reason != lastLoggedReason)
             {
@@ -93,6 +126,49 @@ public sealed partial class CaptureLoop : IDisposable
             _started.TrySetResult();
             ShowNoSignalUntil(DateTime.UtcNow + _source.RetryDelay(failures), reason, token);
         }
+    }
+
+    /// <summary>With --on-demand: true once nobody has watched or asked for a snapshot for that long.</summary>
+    private bool IdleDue()
+    {
+        if (!_onDemand)
+        {
+            return false;
+        }
+        var now = Environment.TickCount64;
+        if (_context.Hub.HasDemand)
+        {
+            Volatile.Write(ref _lastDemand, now);
+            return false;
+        }
+        return now - Volatile.Read(ref _lastDemand) >= (long)_context.Options.OnDemand.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// The source is closed; waits for the first viewer or snapshot request. The last frame is dropped
+    /// so nobody is shown a stale picture as live: newcomers wait for the first fresh frame. Progress is
+    /// still marked, as the capture thread is healthy and responsive. False when the server stops.
+    /// </summary>
+    private bool StayIdle(CancellationToken token)
+    {
+        _state = CaptureState.Idle;
+        _context.Hub.DropLatest();
+        LogIdle(_logger, _context.CameraName, _context.Options.OnDemand.TotalSeconds);
+        WaitHandle[] wake = [_demandArrived, token.WaitHandle];
+        while (!_context.Hub.HasDemand)
+        {
+            _context.Stats.MarkProgress();
+            WaitHandle.WaitAny(wake, TimeSpan.FromSeconds(1));
+            if (token.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+        Volatile.Write(ref _lastDemand, Environment.TickCount64);
+        _offlineReason = "starting";
+        _state = CaptureState.Starting;
+        LogWaking(_logger, _context.CameraName);
+        return true;
     }
 
     private void ShowNoSignalUntil(DateTime retryAt, string reason, CancellationToken token)
@@ -110,7 +186,7 @@ public sealed partial class CaptureLoop : IDisposable
                 return;
             }
         }
-        while (DateTime.UtcNow < retryAt);
+        while (DateTime.UtcNow < retryAt && !IdleDue());
     }
 
     private void PublishNoSignal(string reason)
@@ -137,6 +213,7 @@ public sealed partial class CaptureLoop : IDisposable
         }
         _source.Dispose();
         _noSignal.Dispose();
+        _demandArrived.Dispose();
         _stop.Dispose();
     }
 
@@ -146,9 +223,21 @@ public sealed partial class CaptureLoop : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Camera {Camera}: '{Description}' unavailable: {Reason}. Showing the no-signal picture and retrying.")]
     private static partial void LogOffline(ILogger logger, string camera, string description, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: nobody watching for {Seconds} s, switched off until the next viewer or snapshot (--on-demand)")]
+    private static partial void LogIdle(ILogger logger, string camera, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: switching on for a viewer")]
+    private static partial void LogWaking(ILogger logger, string camera);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: first frame {Milliseconds} ms after switching on")]
+    private static partial void LogWoken(ILogger logger, string camera, long milliseconds);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Camera {Camera}: unexpected capture error")]
     private static partial void LogUnexpected(ILogger logger, string camera, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Camera {Camera}: capture thread did not stop in time")]
     private static partial void LogStuck(ILogger logger, string camera);
 }
+
+/// <summary>Where a camera's capture stands, as /api/state, /api/cameras and /metrics report it.</summary>
+public enum CaptureState { Starting, Live, Idle, Offline }

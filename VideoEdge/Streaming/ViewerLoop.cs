@@ -24,11 +24,17 @@ public static partial class ViewerLoop
         {
             while (await waiter.WaitNewerAsync(lastSent).ConfigureAwait(false))
             {
-                var frame = camera.Hub.AcquireLatest();
+                var frame = camera.Hub.AcquireLatest(out var sequence);
                 if (frame is null)
                 {
-                    // A newer sequence but no frame: the hub closed under us (the camera is stopping).
-                    break;
+                    // A newer sequence but no frame: the hub closed under us (the camera is stopping),
+                    // or the camera was switched off on demand and this viewer waits for it to start.
+                    if (camera.Hub.IsClosed)
+                    {
+                        break;
+                    }
+                    lastSent = sequence;
+                    continue;
                 }
                 try
                 {

@@ -162,8 +162,12 @@ public sealed partial class BusConnection
             connection.ConnectionOpened += (_, _) =>
             {
                 _lastServerError = null;
-                SetUp();
-                LogConnected(_logger, Servers, MaxPayload);
+                // Also raised (late) for the first connect, which is logged below already.
+                if (!_up)
+                {
+                    SetUp();
+                    LogConnected(_logger, Servers, MaxPayload);
+                }
                 return default;
             };
             connection.ReconnectFailed += (_, e) =>

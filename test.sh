@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh Debian 12 / Ubuntu machine with the .NET 10 SDK.
-# Installs what the tests drive first: the OpenCV runtime's libgtk-3-0, ffmpeg/ffprobe and v4l2-ctl
-# (real clients), gcc (the fake camera), clang/lld/aarch64 cross tools and qemu (the Raspberry Pi
-# build), chromium (the viewer page), systemd-analyze (the unit file checks).
+# Installs every program the tests start (a test, TestProgramsTests, checks this list against them):
+# the OpenCV runtime's libgtk-3-0, ffmpeg/ffprobe and v4l2-ctl (real clients), gcc (the fake camera),
+# clang/lld/aarch64 cross tools and qemu (the Raspberry Pi build), chromium and firefox-esr (the
+# viewer page), systemd-analyze (the unit file checks), ustreamer (the peer in chain tests), nginx,
+# caddy and haproxy (reverse proxies and the load balancer), nats-server (the bus), python3-h2 (an
+# HTTP/2 WebSocket client), iproute2 (network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./scripts/apt-deps.sh
 ensure_apt_packages libgtk-3-0 ffmpeg v4l-utils gcc libc6-dev clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-  qemu-user chromium systemd curl ustreamer
+  qemu-user chromium firefox-esr systemd curl ustreamer nats-server haproxy nginx caddy python3 python3-h2 iproute2 openssl
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 exec dotnet test VideoEdge.Tests -c Release --logger "console;verbosity=normal" "$@"

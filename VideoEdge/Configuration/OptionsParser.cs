@@ -12,6 +12,8 @@ public static class OptionsParser
         .. EdgeOptions.RemoteSpecs,
         .. EdgeOptions.SecuritySpecs,
         .. EdgeOptions.TransformSpecs,
+        .. EdgeOptions.BusSpecs,
+        .. EdgeOptions.BusHubSpecs,
     ];
 
     /// <summary>Parsed options, or the one line that tells the user what is wrong.</summary>

@@ -107,6 +107,10 @@ public static partial class EdgeApp
         builder.Services.AddHostedService<CameraService>();
         builder.Services.AddAccessControl();
         builder.Services.AddSingleton<ViewerAdmission>();
+        if (options.PublishToBus)
+        {
+            builder.Services.AddHostedService<Bus.BusService>();
+        }
         if (ListenAddress.TryParse(options.Listen, out var listenAt, out _) && listenAt.UnixSocketPath is { } socketPath)
         {
             builder.Services.AddHostedService(_ => new UnixSocketFile(socketPath));
@@ -181,8 +185,12 @@ public static partial class EdgeApp
             {
                 return $"camera '{name}' is fed by a producer: set --ingest-token, the secret producers must present";
             }
+            if (source == SourceFactory.BusKind && options.BusUrls is null)
+            {
+                return $"camera '{name}' is fed over the bus: set --bus nats://HOST:PORT";
+            }
         }
-        return null;
+        return options.PublishToBus && options.BusUrls is null ? "--publish-to-bus needs --bus nats://HOST:PORT" : null;
     }
 
     [GeneratedRegex("^[a-z0-9_-]{1,32}$")]

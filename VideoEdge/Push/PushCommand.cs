@@ -23,6 +23,7 @@ public static class PushCommand
         .. EdgeOptions.CameraSpecs.Where(s => s.Name != "list-devices"),
         .. EdgeOptions.TransformSpecs,
         .. EdgeOptions.PushSpecs,
+        .. EdgeOptions.BusSpecs,
     ];
 
     public static async Task<int> RunAsync(string[] args)
@@ -30,8 +31,9 @@ public static class PushCommand
         if (args.Any(a => a is "--help" or "-h"))
         {
             Console.Out.Write(OptionsParser.Help(Specs,
-                "video-edge push: send a camera to another video-edge (a hub with --camera NAME=remote and --ingest-token).",
-                "Usage: video-edge push --source SOURCE --to ws://HUB:PORT/cams/NAME/ingest --token TOKEN [--setting value]..."));
+                "video-edge push: send a camera to another video-edge (a hub with --camera NAME=remote and --ingest-token), or to every hub on a NATS bus (hubs with --camera NAME=bus).",
+                "Usage: video-edge push --source SOURCE --to ws://HUB:PORT/cams/NAME/ingest --token TOKEN [--setting value]...\n" +
+                "       video-edge push --source SOURCE --to nats://HOST:PORT/NAME [--bus-token-file FILE] [--setting value]..."));
             return 0;
         }
         var (options, error) = OptionsParser.Parse(args, Environment.GetEnvironmentVariable, Specs);
@@ -54,6 +56,11 @@ public static class PushCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var camera = new Camera(CameraName(options.PushTo!), SourceFactory.ResolveAuto(options.Source), options, loggerFactory);
         camera.Start();
+        if (Bus.BusPush.IsBus(options.PushTo!))
+        {
+            await Bus.BusPush.RunAsync(camera, options, loggerFactory, stop.Token);
+            return 0;
+        }
         await new PushClient(camera, options.PushTo!, options.PushToken!, options.SendTimeout, logger).RunAsync(stop.Token);
         return 0;
 
@@ -68,9 +75,16 @@ public static class PushCommand
     {
         if (options.PushTo is null)
         {
-            return "--to is required: the hub's ingest URL, ws://HUB:PORT/cams/NAME/ingest";
+            return "--to is required: the hub's ingest URL, ws://HUB:PORT/cams/NAME/ingest, or a bus, nats://HOST:PORT/NAME";
         }
-        if (options.PushToken is null)
+        if (Bus.BusPush.IsBus(options.PushTo))
+        {
+            if (Bus.BusPush.Configure(options) is { } busProblem)
+            {
+                return busProblem;
+            }
+        }
+        else if (options.PushToken is null)
         {
             return "--token, --token-file or VIDEOEDGE_TOKEN is required: the hub's --ingest-token";
         }
@@ -84,6 +98,10 @@ public static class PushCommand
     /// <summary>The hub's name for this camera (…/cams/NAME/ingest), so an --overlay {name} matches the hub's.</summary>
     private static string CameraName(Uri to)
     {
+        if (Bus.BusPush.IsBus(to))
+        {
+            return Bus.BusPush.CameraName(to) ?? Verb;
+        }
         var segments = to.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
         return segments is [.., "cams", var name, "ingest"] && Hosting.EdgeApp.CameraName().IsMatch(name) ? name : Verb;
     }

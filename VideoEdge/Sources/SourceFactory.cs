@@ -9,6 +9,9 @@ public static class SourceFactory
     /// <summary>A camera fed by a producer pushing to /cams/NAME/ingest.</summary>
     public const string RemoteKind = "remote";
 
+    /// <summary>A camera fed by a producer publishing on the NATS bus (--bus).</summary>
+    public const string BusKind = "bus";
+
     /// <summary>The "auto" default: the first camera when one is plugged in, else the test pattern.</summary>
     public static string ResolveAuto(string source) =>
         source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : source;
@@ -35,14 +38,14 @@ public static class SourceFactory
                 ? null
                 : "mjpeg+http://HOST[:PORT]/PATH (or mjpeg+https://) for an MJPEG stream to relay";
         }
-        if (source is "test" or "auto" or RemoteKind
+        if (source is "test" or "auto" or RemoteKind or BusKind
             || source.StartsWith("/dev/", StringComparison.Ordinal)
             || int.TryParse(source, out _)
             || Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "rtsp" or "rtsps" or "http" or "https" or "rtmp" or "udp" or "tcp" or "srt")
         {
             return null;
         }
-        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, or remote (frames pushed by a producer)";
+        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, remote (frames pushed by a producer) or bus (frames a producer publishes on --bus)";
     }
 
     public static IFrameSource Create(string source, CaptureContext context)
@@ -58,6 +61,10 @@ public static class SourceFactory
         if (source == RemoteKind)
         {
             return new Remote.RemoteSource(context);
+        }
+        if (source == BusKind)
+        {
+            return new Bus.BusSource(context);
         }
         if (source.StartsWith("file:", StringComparison.Ordinal))
         {

@@ -30,8 +30,9 @@ public sealed partial class CaptureLoop : IDisposable
         _logger = context.LoggerFactory.CreateLogger("VideoEdge.Capture");
         _noSignal = new NoSignalPicture(context.Options.Width, context.Options.Height, context.Options.Quality);
         _thread = new Thread(Run) { IsBackground = true, Name = "capture " + context.CameraName };
-        // A producer fed camera is paused by its own connection when nobody watches (ProducerConnection).
-        _onDemand = context.Options.OnDemand > TimeSpan.Zero && source.Kind != SourceFactory.RemoteKind;
+        // A producer fed camera (a WebSocket producer, or one on the bus) already pauses its producer
+        // when nobody watches, and its source must stay subscribed to hear the first request.
+        _onDemand = context.Options.OnDemand > TimeSpan.Zero && source.Kind is not (SourceFactory.RemoteKind or SourceFactory.BusKind);
         if (_onDemand)
         {
             context.Hub.DemandChanged += () => _demandArrived.Set();

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoEdge.Tests.Infrastructure;
@@ -102,6 +104,53 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         }
         Assert.Equal((640, 480), Jpeg.Decode(await File.ReadAllBytesAsync(path)));
         Assert.Empty(tab.Errors);
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_shows_reconnecting_and_a_restart_resumes_on_the_default_transport()
+    {
+        var listen = "127.0.0.1:" + FreePort();
+        var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--listen", listen);
+        EdgeTestServer? restarted = null;
+        try
+        {
+            var screen = await ViewerScreen.OpenAsync(browser, server.BaseUrl);
+            await using var tab = screen.Tab;
+            await screen.WaitForStateAsync("live", LiveTimeout);
+            await tab.EvaluateAsync("window.__sameDocument = 'yes'");
+
+            await server.DisposeAsync();
+            server = null;
+            // The status polls fail at once; the watchdog would notice after 10 s (MJPEG) or 5 s.
+            await screen.WaitForStateAsync("reconnecting", TimeSpan.FromSeconds(20));
+            Assert.StartsWith("Stream lost", await tab.TextAsync("#banner"));
+
+            restarted = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--listen", listen);
+            // Backoff is capped at 8 s (±20%).
+            await screen.WaitForStateAsync("live", LiveTimeout);
+            Assert.Equal("yes", (await tab.EvaluateAsync("window.__sameDocument")).GetString());
+            await screen.AssertPictureMovesAsync($"{browser.Engine}-restart-resumed");
+            // Only the refused connections while the server was down, as each browser words them.
+            Assert.All(tab.Errors, e => Assert.Matches("ERR_CONNECTION_REFUSED|can’t establish a connection", e));
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+            if (restarted is not null)
+            {
+                await restarted.DisposeAsync();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static string Label(string transport) => transport == "ws" ? "WebSocket" : "MJPEG";

@@ -15,24 +15,19 @@ public sealed class Firefox : IAsyncDisposable
     public const string ExecutablePath = "/usr/bin/firefox-esr";
     private readonly Process _process;
     private readonly DirectoryInfo _profile;
-    private readonly Func<string> _log;
 
-    private Firefox(Process process, DirectoryInfo profile, CdpConnection connection, string downloads, Func<string> log)
+    private Firefox(Process process, DirectoryInfo profile, CdpConnection connection, string downloads)
     {
         _process = process;
         _profile = profile;
         Connection = connection;
         Downloads = downloads;
-        _log = log;
     }
 
     public CdpConnection Connection { get; }
 
-    /// <summary>Where the page's downloads land (set in the profile: BiDi of this version has no per-tab download setting).</summary>
+    /// <summary>Where the page's downloads land (the profile's download preferences point there, so Firefox does not ask).</summary>
     public string Downloads { get; }
-
-    /// <summary>The last lines Firefox wrote to stdout/stderr, for failure messages.</summary>
-    public string Log => _log();
 
     public static async Task<Firefox> LaunchAsync(string downloads)
     {
@@ -127,7 +122,7 @@ public sealed class Firefox : IAsyncDisposable
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var connection = await CdpConnection.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/session"), timeout.Token);
-        var firefox = new Firefox(process, profile, connection, downloads, Text);
+        var firefox = new Firefox(process, profile, connection, downloads);
         try
         {
             await connection.SendAsync("session.new", new JsonObject { ["capabilities"] = new JsonObject() });

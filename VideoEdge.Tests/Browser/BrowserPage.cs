@@ -17,7 +17,7 @@ public sealed record Download(string SuggestedName, string Path);
 /// One tab: navigation, script evaluation, real mouse and keyboard input, screenshots, and a record
 /// of everything the page reported as an error (exceptions, console.error, failed loads).
 /// </summary>
-public sealed class BrowserPage : IAsyncDisposable
+public sealed class BrowserPage : BrowserTab
 {
     /// <summary>
     /// Counts object URLs the page creates and has not revoked yet, wrapped in before any page script
@@ -53,8 +53,10 @@ public sealed class BrowserPage : IAsyncDisposable
         _listener = connection.Listen(OnEvent);
     }
 
+    public override string Engine => "chromium";
+
     /// <summary>Everything the DevTools console would show as an error, in order.</summary>
-    public IReadOnlyList<string> Errors
+    public override IReadOnlyList<string> Errors
     {
         get
         {
@@ -103,14 +105,13 @@ public sealed class BrowserPage : IAsyncDisposable
 
     public Task<JsonElement> SendAsync(string method, JsonObject? parameters = null) => _connection.SendAsync(method, parameters, _session);
 
-    public async Task NavigateAsync(string url)
+    public override async Task NavigateAsync(string url)
     {
         await _connection.WaitForEventAsync("Page.loadEventFired", _session, null,
             SendAsync("Page.navigate", new JsonObject { ["url"] = url }), TimeSpan.FromSeconds(20));
     }
 
-    /// <summary>Evaluates a script expression (awaiting a promise result) and returns its JSON value.</summary>
-    public async Task<JsonElement> EvaluateAsync(string expression)
+    public override async Task<JsonElement> EvaluateAsync(string expression)
     {
         var reply = await SendAsync("Runtime.evaluate", new JsonObject
         {
@@ -123,38 +124,6 @@ public sealed class BrowserPage : IAsyncDisposable
             throw new CdpException($"script failed: {expression}\n{details.GetRawText()}");
         }
         return reply.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
-    }
-
-    public async Task<string> TextAsync(string selector) =>
-        (await EvaluateAsync($"document.querySelector({JsonSerializer.Serialize(selector)}).textContent")).GetString() ?? "";
-
-    /// <summary>Polls a script condition until it is truthy; fails with what was awaited and the last value of <paramref name="show"/>.</summary>
-    public async Task WaitForAsync(string condition, TimeSpan timeout, string what, string? show = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var value = await EvaluateAsync($"!!({condition})");
-            if (value.ValueKind == JsonValueKind.True)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                var detail = show is null ? "" : $" (last: {(await EvaluateAsync(show)).GetRawText()})";
-                Assert.Fail($"waited {timeout.TotalSeconds:0} s for {what}{detail}; page errors: {string.Join(" | ", Errors)}");
-            }
-            await Task.Delay(100);
-        }
-    }
-
-    public async Task<Box> BoxAsync(string selector)
-    {
-        var rect = await EvaluateAsync($$"""
-            (() => { const r = document.querySelector({{JsonSerializer.Serialize(selector)}}).getBoundingClientRect();
-                     return { x: r.x, y: r.y, width: r.width, height: r.height }; })()
-            """);
-        return new Box(rect.GetProperty("x").GetDouble(), rect.GetProperty("y").GetDouble(), rect.GetProperty("width").GetDouble(), rect.GetProperty("height").GetDouble());
     }
 
     /// <summary>A real left click in the middle of the element, as a user's mouse would make it.</summary>
@@ -202,8 +171,7 @@ public sealed class BrowserPage : IAsyncDisposable
         await SendAsync("Input.dispatchKeyEvent", new JsonObject { ["type"] = "keyUp", ["key"] = key, ["code"] = code, ["windowsVirtualKeyCode"] = keyCode });
     }
 
-    /// <summary>A PNG of the viewport, or of <paramref name="clip"/> only.</summary>
-    public async Task<byte[]> ScreenshotAsync(Box? clip = null)
+    public override async Task<byte[]> ScreenshotAsync(Box? clip = null)
     {
         var parameters = new JsonObject { ["format"] = "png" };
         if (clip is { } c)
@@ -317,7 +285,7 @@ public sealed class BrowserPage : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         _listener.Dispose();
         try

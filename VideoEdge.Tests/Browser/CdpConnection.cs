@@ -13,8 +13,9 @@ public sealed record CdpEvent(string Method, string? SessionId, JsonElement Para
 public sealed class CdpException(string message) : Exception(message);
 
 /// <summary>
-/// One WebSocket to Chromium's DevTools endpoint. Commands are matched to replies by id; events go
-/// to every listener (listeners run on the reader loop, so they only record and signal).
+/// One WebSocket to Chromium's DevTools endpoint, or to Firefox's WebDriver BiDi one (same framing:
+/// replies carry the command's id, events a method and params). Commands are matched to replies by id;
+/// events go to every listener (listeners run on the reader loop, so they only record and signal).
 /// </summary>
 public sealed class CdpConnection : IAsyncDisposable
 {
@@ -96,7 +97,7 @@ public sealed class CdpConnection : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"{method}: no reply from Chromium in {CommandTimeout.TotalSeconds} s");
+            throw new TimeoutException($"{method}: no reply from the browser in {CommandTimeout.TotalSeconds} s");
         }
         finally
         {
@@ -141,11 +142,13 @@ public sealed class CdpConnection : IAsyncDisposable
         var root = document.RootElement;
         if (root.TryGetProperty("id", out var idElement))
         {
-            if (_pending.TryGetValue(idElement.GetInt32(), out var reply))
+            if (idElement.ValueKind == JsonValueKind.Number && _pending.TryGetValue(idElement.GetInt32(), out var reply))
             {
                 if (root.TryGetProperty("error", out var error))
                 {
-                    reply.TrySetException(new CdpException(error.GetRawText()));
+                    // BiDi gives the error's code in "error" and its text beside it in "message".
+                    reply.TrySetException(new CdpException(error.GetRawText()
+                        + (root.TryGetProperty("message", out var text) ? ": " + text.GetString() : "")));
                 }
                 else
                 {

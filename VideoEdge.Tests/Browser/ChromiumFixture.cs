@@ -1,7 +1,7 @@
 namespace VideoEdge.Tests.Browser;
 
 /// <summary>One headless Chromium shared by the tests of a class; each test opens its own tab and context.</summary>
-public sealed class ChromiumFixture : IAsyncLifetime
+public sealed class ChromiumFixture : IBrowserFixture, IAsyncLifetime
 {
     private Chromium? _chromium;
 
@@ -14,9 +14,14 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => _chromium = await Chromium.LaunchAsync();
 
+    public string Engine => "chromium";
+
+    public string Downloads { get; } = Directory.CreateDirectory(Path.Combine(Artifacts, "downloads")).FullName;
+
     /// <summary>A new tab; its downloads land in the artifacts' downloads folder.</summary>
-    public Task<BrowserPage> NewPageAsync() =>
-        Browser.NewPageAsync(Directory.CreateDirectory(Path.Combine(Artifacts, "downloads")).FullName);
+    public Task<BrowserPage> NewPageAsync() => Browser.NewPageAsync(Downloads);
+
+    async Task<BrowserTab> IBrowserFixture.NewTabAsync() => await NewPageAsync();
 
     public static string SaveArtifact(string name, byte[] data)
     {

@@ -10,11 +10,15 @@ namespace VideoEdge.Tests.Browser;
 /// The viewer page as a user reads it: the overlay bar's texts and the picture, plus the assertions
 /// the browser tests share.
 /// </summary>
-public sealed partial class ViewerScreen(BrowserPage page)
+public sealed partial class ViewerScreen(BrowserTab page)
 {
     public const string StateScript = "document.getElementById('state').textContent";
 
-    public BrowserPage Page => page;
+    /// <summary>The tab, in any browser.</summary>
+    public BrowserTab Tab => page;
+
+    /// <summary>The tab as Chromium's, for the DevTools-only helpers (real input events, downloads, heap).</summary>
+    public BrowserPage Page => (BrowserPage)page;
 
     public static async Task<ViewerScreen> OpenAsync(ChromiumFixture chromium, string baseUrl, string fragment = "", Func<BrowserPage, Task>? before = null)
     {
@@ -25,6 +29,13 @@ public sealed partial class ViewerScreen(BrowserPage page)
         }
         await page.NavigateAsync(baseUrl + "/" + fragment);
         return new ViewerScreen(page);
+    }
+
+    public static async Task<ViewerScreen> OpenAsync(IBrowserFixture browser, string baseUrl, string fragment = "")
+    {
+        var tab = await browser.NewTabAsync();
+        await tab.NavigateAsync(baseUrl + "/" + fragment);
+        return new ViewerScreen(tab);
     }
 
     /// <summary>Nothing sticks out sideways: no horizontal scrolling.</summary>

@@ -42,7 +42,7 @@ public sealed partial class EdgeOptions
             (o, v) => { o.AuthToken = v; return v.Length > 0 ? null : "a non-empty token"; }),
         new("auth-token-file", "", "File holding the access token (a trailing newline is ignored).",
             (o, v) => ReadSecretFile(v, "token", s => o.AuthToken = s)),
-        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any. Off by default.",
+        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any (only without authentication, or every site could use a viewer's credentials). Off by default.",
             (o, v) =>
             {
                 var given = v.Trim().TrimEnd('/');

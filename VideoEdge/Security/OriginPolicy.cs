@@ -13,6 +13,7 @@ public sealed class OriginPolicy(EdgeOptions options)
 {
     private readonly bool _any = options.AllowedOrigins.Contains("*");
     private readonly HashSet<string> _allowed = new(options.AllowedOrigins, StringComparer.OrdinalIgnoreCase);
+    // Never together with '*': EdgeOptions.ValidateSecurity refuses that combination at start.
     private readonly bool _credentials = options.AuthEnabled;
 
     /// <summary>True when --allow-origin lists <paramref name="origin"/> (or is '*').</summary>

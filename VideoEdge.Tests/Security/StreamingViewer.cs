@@ -27,7 +27,7 @@ internal sealed class StreamingViewer : IAsyncDisposable
     public bool ServerClosed { get; private set; }
 
     /// <summary>Opens /stream.mjpg (or a WebSocket when <paramref name="webSocket"/>) and reads the first frame before returning.</summary>
-    public static async Task<StreamingViewer> OpenAsync(Uri server, IPAddress? from = null, bool webSocket = false, string query = "")
+    public static async Task<StreamingViewer> OpenAsync(Uri server, IPAddress? from = null, bool webSocket = false, string query = "", string extraHeaders = "")
     {
         var connection = await RawConnection.ConnectAsync(server, from);
         try
@@ -35,7 +35,7 @@ internal sealed class StreamingViewer : IAsyncDisposable
             RawResponseHead head;
             if (webSocket)
             {
-                head = await connection.WebSocketHandshakeAsync("/ws" + query);
+                head = await connection.WebSocketHandshakeAsync("/ws" + query, extraHeaders);
                 if (head.Status == 101)
                 {
                     Assert.NotNull(await connection.ReadWebSocketJpegAsync());
@@ -43,7 +43,7 @@ internal sealed class StreamingViewer : IAsyncDisposable
             }
             else
             {
-                await connection.SendAsync(RawConnection.Get("/stream.mjpg" + query));
+                await connection.SendAsync(RawConnection.Get("/stream.mjpg" + query, extraHeaders: extraHeaders));
                 head = await connection.ReadHeadAsync();
                 if (head.Status == 200)
                 {

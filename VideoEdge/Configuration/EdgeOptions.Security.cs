@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -16,8 +17,13 @@ public sealed partial class EdgeOptions
     /// <summary>Loaded by <see cref="ValidateSecurity"/>, so a bad certificate stops the start with exit 2.</summary>
     public X509Certificate2? TlsCertificate { get; private set; }
     public int MaxClients { get; set; } = 64;
-    /// <summary>Streams one address may hold; 0 = no limit (behind a reverse proxy every viewer shares its address).</summary>
+    /// <summary>Streams one address may hold; 0 = no limit.</summary>
     public int MaxClientsPerIp { get; set; } = 16;
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed; null = this machine's loopback
+    /// (a proxy on the same host), empty = none ('--trusted-proxy none').
+    /// </summary>
+    public List<IPNetwork>? TrustedProxies { get; private set; }
 
     public bool AuthEnabled => AuthUser is not null || AuthToken is not null;
 
@@ -36,7 +42,7 @@ public sealed partial class EdgeOptions
             (o, v) => { o.AuthToken = v; return v.Length > 0 ? null : "a non-empty token"; }),
         new("auth-token-file", "", "File holding the access token (a trailing newline is ignored).",
             (o, v) => ReadSecretFile(v, "token", s => o.AuthToken = s)),
-        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any. Off by default.",
+        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any (only without authentication, or every site could use a viewer's credentials). Off by default.",
             (o, v) =>
             {
                 var given = v.Trim().TrimEnd('/');
@@ -48,13 +54,34 @@ public sealed partial class EdgeOptions
                 o.AllowedOrigins.Add(origin);
                 return null;
             }, Repeatable: true),
+        new("trusted-proxy", "127.0.0.0/8, ::1", "Address or CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host to believe (the viewer's address, https and host name as the browser sees them); 'none' for no proxy. Giving it replaces the default (this machine). Requests from other addresses have those headers ignored.",
+            (o, v) =>
+            {
+                var given = v.Trim();
+                o.TrustedProxies ??= [];
+                if (given.Equals("none", StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+                if (IPAddress.TryParse(given, out var address))
+                {
+                    o.TrustedProxies.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+                    return null;
+                }
+                if (IPNetwork.TryParse(given, out var network))
+                {
+                    o.TrustedProxies.Add(network);
+                    return null;
+                }
+                return "'none', an IP address such as 192.168.1.2 or a network such as 10.0.0.0/8 or fd00::/8";
+            }, Repeatable: true),
         new("tls-cert", "", "PEM certificate (chain) to serve HTTPS and WSS with (needs --tls-key).",
             (o, v) => { o.TlsCertPath = v.Trim(); return o.TlsCertPath.Length > 0 ? null : "a path to a PEM certificate file"; }),
         new("tls-key", "", "PEM private key for --tls-cert.",
             (o, v) => { o.TlsKeyPath = v.Trim(); return o.TlsKeyPath.Length > 0 ? null : "a path to a PEM private key file"; }),
         new("max-clients", "64", "Streams (MJPEG and WebSocket) served at once; the next viewer gets 503 with Retry-After.",
             (o, v) => ParseInt(v, 1, 100_000, x => o.MaxClients = x, "an integer from 1 to 100000")),
-        new("max-clients-per-ip", "16", "Streams one client address may hold at once (0 = no limit, e.g. behind a reverse proxy).",
+        new("max-clients-per-ip", "16", "Streams one client address may hold at once (0 = no limit). Behind a --trusted-proxy it is the viewer's address the proxy reports.",
             (o, v) => ParseInt(v, 0, 100_000, x => o.MaxClientsPerIp = x, "an integer from 0 (no limit) to 100000")),
     ];
 
@@ -71,6 +98,13 @@ public sealed partial class EdgeOptions
             return AuthUser is null
                 ? "--auth-password needs --auth-user"
                 : "--auth-user needs --auth-password or --auth-password-file";
+        }
+        // Browsers send saved Basic credentials with cross-site WebSocket handshakes and credentialed
+        // fetches, so "any origin" with authentication would let every web site a viewer visits watch
+        // the camera as that viewer.
+        if (AuthEnabled && AllowedOrigins.Contains("*"))
+        {
+            return "--allow-origin '*' with authentication would let every web site use a viewer's credentials to watch the camera: list the sites instead (--allow-origin https://dashboard.example)";
         }
         if ((TlsCertPath is null) != (TlsKeyPath is null))
         {

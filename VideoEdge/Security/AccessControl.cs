@@ -58,7 +58,9 @@ public static partial class AccessControl
             }
             if (crossOrigin && IsWebSocketHandshake(request) && !origins.IsListed(origin[0]!))
             {
-                refusals.Record(RefusalReason.ForbiddenOrigin, context, "WebSocket from a page of another origin (allow it with --allow-origin)");
+                refusals.Record(RefusalReason.ForbiddenOrigin, context, TrustedProxies.CameThroughProxy(context)
+                    ? $"WebSocket from a page of another origin ({LogText.Safe(origin[0]!)} is not {request.Scheme}://{LogText.Safe(request.Host.Value ?? "")}; a proxy must pass the browser's Host or X-Forwarded-Host; or allow it with --allow-origin)"
+                    : $"WebSocket from a page of another origin ({LogText.Safe(origin[0]!)} is not {request.Scheme}://{LogText.Safe(request.Host.Value ?? "")}; behind a reverse proxy see --trusted-proxy; or allow it with --allow-origin)");
                 return ApiProblem.Create(StatusCodes.Status403Forbidden, "Origin not allowed",
                     "Pages from this origin may not open this camera's WebSocket; the server's operator can allow it with --allow-origin.").WriteAsync(context);
             }

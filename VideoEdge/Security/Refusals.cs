@@ -53,8 +53,7 @@ public sealed partial class Refusals(ILoggerFactory loggerFactory)
             suppressedBefore = _suppressed;
             _suppressed = 0;
         }
-        var connection = context.Connection;
-        var remote = connection.RemoteIpAddress is { } ip ? $"{ip}:{connection.RemotePort}" : "local";
+        var remote = Describe(context.Connection);
         // The path only: a query string may carry ?token=.
         var path = LogText.Safe(context.Request.Path.Value ?? "/");
         if (suppressedBefore > 0)
@@ -72,4 +71,15 @@ public sealed partial class Refusals(ILoggerFactory loggerFactory)
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: {Detail} ({Suppressed} earlier refusals not logged: too many at once)")]
     private static partial void LogRefusedAfterSuppressed(ILogger logger, string method, string path, string remote, string detail, long suppressed);
+
+    /// <summary>
+    /// "address:port", or the address alone when the port is unknown (a trusted proxy's X-Forwarded-For
+    /// names only the viewer's address), or "local" for a Unix socket.
+    /// </summary>
+    public static string Describe(ConnectionInfo connection) => connection.RemoteIpAddress switch
+    {
+        null => "local",
+        var ip when connection.RemotePort == 0 => ip.ToString(),
+        var ip => $"{ip}:{connection.RemotePort}",
+    };
 }

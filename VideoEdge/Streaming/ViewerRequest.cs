@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Connections.Features;
 using VideoEdge.Api;
+using VideoEdge.Security;
 
 namespace VideoEdge.Streaming;
 
@@ -48,8 +49,8 @@ public static class ViewerRequest
         return false;
     }
 
-    public static string Remote(HttpContext context) =>
-        context.Connection.RemoteIpAddress is { } ip ? $"{ip}:{context.Connection.RemotePort}" : "local";
+    /// <summary>The viewer's address (a trusted proxy's X-Forwarded-For, which usually has no port) for logs and state.</summary>
+    public static string Remote(HttpContext context) => Refusals.Describe(context.Connection);
 
     /// <summary>
     /// Caps the kernel's send buffer for this connection. Left alone it autotunes to megabytes, and a

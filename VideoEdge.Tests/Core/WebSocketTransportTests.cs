@@ -109,6 +109,20 @@ public sealed class WebSocketTransportTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Browsers apply no same-origin rule to WebSockets; the server's Origin check must hold on HTTP/2 too, where there is no Upgrade header.</summary>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_page_of_another_origin_is_refused(string scheme, string http)
+    {
+        using var certificate = new TestCertificate();
+        await using var server = await StartAsync(scheme, certificate, "--source", "test", "--fps", "15", "--resolution", "320x240");
+        var lines = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: https://evil.example", "view", "1").ResultAsync(ClientTimeout);
+        output.WriteLine(lines[^1].ToString());
+        Assert.Equal(403, lines[^1].GetProperty("refused").GetInt32());
+        var same = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: " + server.BaseUrl, "view", "1").ResultAsync(ClientTimeout);
+        Assert.Equal(1, same[^1].GetProperty("frames").GetInt32());
+    }
+
     /// <summary>
     /// Pongs, pings and empty fragments are frames like any other: each costs the server a parse
     /// (a ping also a pong), so each counts against the viewer's limit on every transport.

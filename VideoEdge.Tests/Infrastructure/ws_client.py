@@ -44,6 +44,10 @@ class Closed(Exception):
     pass
 
 
+class Refused(Exception):
+    """The server answered the handshake with this status instead of accepting the WebSocket."""
+
+
 def tls_socket(host, port, alpn):
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -80,7 +84,9 @@ class H2Transport:
             (":path", path), (":authority", "%s:%d" % (url.hostname, url.port)),
             ("sec-websocket-version", "13")] + headers)
         self.flush()
-        while self.status is None:
+        while self.status is None or self.status != 200:
+            if self.status is not None:
+                raise Refused(self.status)
             if self.closed:
                 raise SystemExit("stream ended before a response: " + self.closed)
             if time.monotonic() > deadline:
@@ -156,7 +162,7 @@ class H1Transport:
         del self.buffer[:end]
         self.status = int(head.split(" ", 2)[1])
         if self.status != 101:
-            raise SystemExit("status %d" % self.status)
+            raise Refused(self.status)
 
     def pump(self, timeout):
         if not (self.sock.pending() if isinstance(self.sock, ssl.SSLSocket) else 0):
@@ -329,3 +335,5 @@ if __name__ == "__main__":
         main()
     except Closed as e:
         emit(summary=True, error="closed: %s" % e)
+    except Refused as e:
+        emit(summary=True, refused=e.args[0])

@@ -14,7 +14,7 @@ public sealed class DirectWebSocketTests
     {
         await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "640x480");
         await server.WaitForFramesAsync();
-        var directBefore = DirectWebSocket.Sessions;
+        var directBefore = DirectWebSocket.DirectSessions;
         await using var mjpeg = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
         await using var ws = await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, "/ws?meta=1"));
 
@@ -39,7 +39,7 @@ public sealed class DirectWebSocketTests
         }
         await reading;
         // Counted once the upgrade is through. A process-wide count (other tests may add to it), so it shows only that the direct path served someone.
-        Assert.True(DirectWebSocket.Sessions > directBefore, "the viewer was not served by DirectWebSocket");
+        Assert.True(DirectWebSocket.DirectSessions > directBefore, "the viewer was not served by DirectWebSocket");
 
         var common = frames.Keys.Intersect(parts.Keys).ToList();
         Assert.True(common.Count >= 10, $"only {common.Count} frames seen by both viewers");

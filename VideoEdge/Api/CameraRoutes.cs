@@ -13,6 +13,8 @@ public static class CameraRoutes
 {
     private static readonly string[] GetHead = ["GET", "HEAD"];
     private static readonly string[] Put = ["PUT"];
+    // WebSocket over HTTP/2 (RFC 8441) opens with an extended CONNECT instead of a GET upgrade.
+    public static readonly string[] WebSocket = ["GET", "HEAD", "CONNECT"];
 
     private delegate Task CameraHandler(HttpContext context, Camera camera);
 
@@ -46,7 +48,7 @@ public static class CameraRoutes
         });
 
         Add("/stream.mjpg", MjpegEndpoint.HandleAsync);
-        Add("/ws", WebSocketEndpoint.HandleAsync);
+        Add("/ws", WebSocketEndpoint.HandleAsync, WebSocket);
         Add("/snapshot.jpg", SnapshotEndpoint.HandleAsync);
         Add(prefix.Length == 0 ? "/api/state" : "/state", StateEndpoint.HandleAsync);
         Add(prefix.Length == 0 ? "/api/camera/controls" : "/controls", CameraControlsEndpoint.ListAsync);

@@ -11,7 +11,7 @@ using VideoEdge.Streaming;
 namespace VideoEdge.Remote;
 
 /// <summary>
-/// GET /cams/{name}/ingest (WebSocket): a producer pushes one JPEG per binary message to a remote
+/// GET or CONNECT /cams/{name}/ingest (WebSocket over HTTP/1.1 or HTTP/2): a producer pushes one JPEG per binary message to a remote
 /// camera. Each message is checked (JPEG markers, --max-frame-bytes); bad ones are dropped and
 /// counted, and a producer that sends nothing but bad ones is closed. The server tells the producer
 /// "pause" when nobody watches and "resume" when someone does, each time that changes.
@@ -32,7 +32,7 @@ public static partial class IngestEndpoint
     public static IEndpointRouteBuilder MapIngestEndpoint(this IEndpointRouteBuilder app)
     {
         var cameras = app.ServiceProvider.GetRequiredService<CameraSet>();
-        app.MapGet("/cams/{name}/ingest", ctx => HandleAsync(ctx, cameras));
+        app.MapMethods("/cams/{name}/ingest", CameraRoutes.WebSocket, ctx => HandleAsync(ctx, cameras));
         return app;
     }
 

@@ -69,8 +69,10 @@ public static partial class AccessControl
         return app;
     }
 
+    // Over HTTP/2 (RFC 8441) a WebSocket opens with an extended CONNECT and carries no Upgrade header.
     private static bool IsWebSocketHandshake(HttpRequest request) =>
-        request.Headers.Upgrade.Count > 0 && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        (request.Headers.Upgrade.Count > 0 && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
+        || request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
 
     private static void WarnAboutExposure(ILogger logger, EdgeOptions options)
     {

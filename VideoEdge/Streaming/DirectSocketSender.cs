@@ -15,7 +15,7 @@ namespace VideoEdge.Streaming;
 /// own async send; everybody else is done in one system call.
 /// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
 /// </summary>
-public sealed partial class DirectSocketSender
+public sealed partial class DirectSocketSender : IByteSink
 {
     private const int MsgDontWait = 0x40;
     private const int MsgNoSignal = 0x4000;

@@ -5,58 +5,65 @@ using VideoEdge.Frames;
 namespace VideoEdge.Streaming;
 
 /// <summary>
-/// A WebSocket viewer served without <c>ManagedWebSocket</c>: after the upgrade every message goes
-/// out through <see cref="DirectSocketSender"/> — its 2–10 byte header and the shared frame buffer in
-/// one sendmsg — instead of being copied into a rented send buffer and then into Kestrel's pipe.
-/// Kestrel keeps the receive side (the upgraded stream); what viewers send is parsed by
-/// <see cref="WebSocketFrameReader"/>. Frames, pongs and closes share one lock, so a control frame
-/// never lands in the middle of a picture.
+/// A WebSocket viewer served by our own RFC 6455 code on every transport, without
+/// <c>ManagedWebSocket</c>: what it sends is parsed by <see cref="WebSocketFrameReader"/> (so every
+/// client frame is seen and limited alike), and every message goes out through an
+/// <see cref="IByteSink"/> as one header plus the shared frame buffer. On plain HTTP/1.1 that sink
+/// is the socket itself (<see cref="DirectSocketSender"/>: one sendmsg, no copy); over TLS and
+/// HTTP/2 (RFC 8441 extended CONNECT) it is the stream Kestrel encrypts and frames. Frames, pongs
+/// and closes share one lock, so a control frame never lands in the middle of a picture.
 /// </summary>
 public sealed class DirectWebSocket : IFrameWriter
 {
-    private static long s_sessions;
+    private static long s_directSessions;
 
-    private readonly DirectSocketSender _sender;
+    private readonly IByteSink _sender;
     private readonly bool _meta;
     private readonly SemaphoreSlim _sending = new(1, 1);
-    // Text frame header + meta JSON + binary frame header: one contiguous head for the frame's sendmsg.
+    // Text frame header + meta JSON + binary frame header: one contiguous head for the frame's send.
     private readonly byte[] _head = new byte[2 * WebSocketFrameHeader.MaxLength + 160];
     private readonly byte[] _control = new byte[WebSocketFrameHeader.MaxLength + 125];
     private bool _finished;
 
-    private DirectWebSocket(DirectSocketSender sender, Stream incoming, bool meta)
+    private DirectWebSocket(IByteSink sender, Stream incoming, bool meta)
     {
         _sender = sender;
         Incoming = incoming;
         _meta = meta;
     }
 
-    /// <summary>How many viewers have been served this way since start.</summary>
-    public static long Sessions => Interlocked.Read(ref s_sessions);
+    /// <summary>How many viewers have been served straight on their socket since start.</summary>
+    public static long DirectSessions => Interlocked.Read(ref s_directSessions);
 
-    /// <summary>Kestrel's upgraded stream; only its read side is used.</summary>
+    /// <summary>Kestrel's upgraded (or extended CONNECT) stream; only its read side is used unless the sink is the stream.</summary>
     public Stream Incoming { get; }
 
     /// <summary>False once a write was cut short (the peer's view of the framing is lost) or a close went out: nothing more may be sent.</summary>
     public bool CanSend => !_finished;
 
     /// <summary>
-    /// Completes the handshake (which the caller has validated) and returns the viewer's socket, or
-    /// null when this connection must use the framework's WebSocket (TLS, HTTP/2, no socket).
+    /// Completes the handshake, which the caller has validated (<c>IsWebSocketRequest</c>): an HTTP/2
+    /// extended CONNECT is answered 200, an HTTP/1.1 upgrade 101.
     /// </summary>
-    public static async Task<DirectWebSocket?> TryAcceptAsync(HttpContext context, bool meta, CancellationToken cancellation)
+    public static async Task<DirectWebSocket> AcceptAsync(HttpContext context, bool meta, CancellationToken cancellation)
     {
-        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
-        var sender = DirectSocketSender.TryCreate(context);
-        var before = sender?.BytesWritten();
-        if (upgrade is not { IsUpgradableRequest: true } || sender is null || before is null)
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
-            return null;
+            var stream = await connect.AcceptAsync();
+            return new DirectWebSocket(new StreamByteSink(stream), stream, meta);
         }
+        var upgrade = context.Features.GetRequiredFeature<IHttpUpgradeFeature>();
         var accept = WebSocketFrameHeader.AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers.SecWebSocketAccept = accept;
+        var sender = DirectSocketSender.TryCreate(context);
+        var before = sender?.BytesWritten();
         var incoming = await upgrade.UpgradeAsync();
+        if (sender is null || before is null)
+        {
+            // TLS (or no socket, or a kernel without tcp_info's byte counts): through Kestrel, which orders our bytes after its 101.
+            return new DirectWebSocket(new StreamByteSink(incoming), incoming, meta);
+        }
         // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
         // The response is one small write, so once the socket has taken at least its fixed part, it has
         // all of it. (An earlier response on this connection still unsent at this point would need a
@@ -69,7 +76,7 @@ public sealed class DirectWebSocket : IFrameWriter
         {
             await Task.Delay(1, patience.Token);
         }
-        Interlocked.Increment(ref s_sessions);
+        Interlocked.Increment(ref s_directSessions);
         return new DirectWebSocket(sender, incoming, meta);
     }
 
@@ -138,7 +145,7 @@ public sealed class DirectWebSocket : IFrameWriter
         }
     }
 
-    /// <summary>After the closing handshake the server closes TCP first (RFC 6455 section 7.1.1).</summary>
+    /// <summary>After the closing handshake the server closes TCP (or its HTTP/2 stream) first (RFC 6455 section 7.1.1).</summary>
     public void Finish() => _sender.Finish();
 
     /// <summary>Sends with the lock held; a send cut short (cancelled, failed) leaves the framing broken for good.</summary>

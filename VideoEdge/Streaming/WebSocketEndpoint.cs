@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
@@ -13,14 +11,15 @@ namespace VideoEdge.Streaming;
 /// <summary>
 /// GET /ws: one binary message per frame, each a complete JPEG. With ?meta=1 a small JSON text
 /// message (sequence, capture time, size) precedes each frame, for pages that show frame age.
-/// Plain HTTP/1.1 viewers are served by <see cref="DirectWebSocket"/>; the framework's WebSocket
-/// remains for TLS and connections without a socket.
+/// Served by <see cref="DirectWebSocket"/> over HTTP/1.1 (upgrade) and HTTP/2 (RFC 8441 extended
+/// CONNECT, which Chromium uses over TLS), so the route takes GET and CONNECT.
 /// </summary>
 public static partial class WebSocketEndpoint
 {
     /// <summary>Viewers have nothing to tell us but "close"; anything bigger is abuse.</summary>
     public const int MaxIncomingMessageBytes = 4096;
-    private const int MaxIncomingMessagesPerSecond = 50;
+    /// <summary>Frames of any kind, control frames included; a page sends none but its close.</summary>
+    private const int MaxIncomingFramesPerSecond = 50;
 
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
@@ -46,58 +45,30 @@ public static partial class WebSocketEndpoint
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var client = new ClientInfo(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
-        DirectWebSocket? direct;
+        DirectWebSocket socket;
         try
         {
-            direct = await DirectWebSocket.TryAcceptAsync(context, meta, cancellation.Token);
+            socket = await DirectWebSocket.AcceptAsync(context, meta, cancellation.Token);
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
             context.Abort();
             return;
         }
-        if (direct is not null)
+        // An HTTP/2 connection carries the page and every other stream too: its buffers are not this viewer's to cap.
+        if (context.Request.Protocol is "HTTP/1.1" or "HTTP/1.0")
         {
             ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
-            await ServeDirectAsync(context, camera, direct, client, fps, logger, stopping, cancellation);
-            return;
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = false });
-        ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
-        // The receive side listens only for the peer going away: cancelling a pending WebSocket receive
-        // aborts the socket, which on shutdown would cut viewers off before they get our close frame.
-        var receiving = DrainIncomingAsync(socket, client, logger, cancellation, context.RequestAborted);
-        var end = await ViewerLoop.RunAsync(camera, client, new MessageWriter(socket, meta), fps, camera.Options.SendTimeout, logger, cancellation.Token);
-        if (end == ViewerLoop.EndReason.SendTimeout)
-        {
-            socket.Abort();
-        }
-        else if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-        {
-            using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            try
-            {
-                var status = end == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure;
-                await socket.CloseOutputAsync(status, status == WebSocketCloseStatus.EndpointUnavailable ? "server stopping" : "bye", closing.Token);
-            }
-            catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
-            {
-            }
-        }
-        // Give the viewer a moment to answer our close (the receive loop ends when it does), then drop it.
-        if (await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)) != receiving)
-        {
-            socket.Abort();
-            await receiving;
-        }
+        await ServeAsync(context, camera, socket, client, fps, logger, stopping, cancellation);
     }
 
-    /// <summary>What ended a direct viewer's receive side.</summary>
+    /// <summary>What ended a viewer's receive side.</summary>
     private enum Heard { Gone, Close, ProtocolError, Abuse }
 
-    private static async Task ServeDirectAsync(HttpContext context, Camera camera, DirectWebSocket socket, ClientInfo client, double fps, ILogger logger, CancellationToken stopping, CancellationTokenSource cancellation)
+    private static async Task ServeAsync(HttpContext context, Camera camera, DirectWebSocket socket, ClientInfo client, double fps, ILogger logger, CancellationToken stopping, CancellationTokenSource cancellation)
     {
-        var receiving = ReceiveDirectAsync(socket, client, logger, cancellation, context.RequestAborted);
+        var receiving = ReceiveAsync(socket, client, logger, cancellation, context.RequestAborted);
         var end = await ViewerLoop.RunAsync(camera, client, socket, fps, camera.Options.SendTimeout, logger, cancellation.Token);
         var heard = receiving.IsCompleted ? await receiving : Heard.Gone;
         var (status, reason) = end == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
@@ -124,17 +95,18 @@ public static partial class WebSocketEndpoint
     }
 
     /// <summary>
-    /// Parses what a direct viewer sends: answers pings, notices its close, and applies the same
-    /// limits as <see cref="DrainIncomingAsync"/> (pings count as messages: each costs us a pong).
+    /// Parses what a viewer sends: answers pings, notices its close, and limits it. Every frame
+    /// counts against the rate, control frames and empty fragments included: each costs us a parse
+    /// (a ping also a pong), and a limit that skips any kind of frame is no limit.
     /// </summary>
-    private static async Task<Heard> ReceiveDirectAsync(DirectWebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
+    private static async Task<Heard> ReceiveAsync(DirectWebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
     {
         var reader = new WebSocketFrameReader(MaxIncomingMessageBytes);
         // Room for the longest frame the reader accepts (4 KB payload, 14 header bytes): each is parsed whole.
         var buffer = ArrayPool<byte>.Shared.Rent(MaxIncomingMessageBytes + 14);
         var filled = 0;
         var windowStart = Environment.TickCount64;
-        var messagesInWindow = 0;
+        var framesInWindow = 0;
         try
         {
             while (true)
@@ -164,16 +136,16 @@ public static partial class WebSocketEndpoint
                         case WebSocketFrameReader.Result.TooBig:
                             LogAbuse(logger, client.Id, client.Remote, "a message over 4 KB");
                             return Heard.Abuse;
-                        case WebSocketFrameReader.Result.Message or WebSocketFrameReader.Result.Ping:
+                        default:
                             var now = Environment.TickCount64;
                             if (now - windowStart > 1000)
                             {
                                 windowStart = now;
-                                messagesInWindow = 0;
+                                framesInWindow = 0;
                             }
-                            if (++messagesInWindow > MaxIncomingMessagesPerSecond)
+                            if (++framesInWindow > MaxIncomingFramesPerSecond)
                             {
-                                LogAbuse(logger, client.Id, client.Remote, "more than 50 messages a second");
+                                LogAbuse(logger, client.Id, client.Remote, "more than 50 frames a second");
                                 return Heard.Abuse;
                             }
                             if (result == WebSocketFrameReader.Result.Ping)
@@ -195,83 +167,6 @@ public static partial class WebSocketEndpoint
         {
             ArrayPool<byte>.Shared.Return(buffer);
             await stopSending.CancelAsync();
-        }
-    }
-
-    /// <summary>Reads and discards what the viewer sends, so its close handshake and pings are seen; ends the stream on close or abuse.</summary>
-    private static async Task DrainIncomingAsync(WebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
-    {
-        var buffer = new byte[512];
-        var messageBytes = 0;
-        var windowStart = Environment.TickCount64;
-        var messagesInWindow = 0;
-        try
-        {
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(), peerGone);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-                messageBytes += result.Count;
-                if (messageBytes > MaxIncomingMessageBytes)
-                {
-                    LogAbuse(logger, client.Id, client.Remote, "a message over 4 KB");
-                    await CloseForAbuseAsync(socket, stopSending);
-                    break;
-                }
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-                messageBytes = 0;
-                var now = Environment.TickCount64;
-                if (now - windowStart > 1000)
-                {
-                    windowStart = now;
-                    messagesInWindow = 0;
-                }
-                if (++messagesInWindow > MaxIncomingMessagesPerSecond)
-                {
-                    LogAbuse(logger, client.Id, client.Remote, "more than 50 messages a second");
-                    await CloseForAbuseAsync(socket, stopSending);
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
-        {
-        }
-        finally
-        {
-            await stopSending.CancelAsync();
-        }
-    }
-
-    /// <summary>
-    /// Stops the sender and drops the connection. A close handshake would race the sender (a
-    /// WebSocket allows one send at a time) and an abusive peer is owed none.
-    /// </summary>
-    private static async Task CloseForAbuseAsync(WebSocket socket, CancellationTokenSource stopSending)
-    {
-        await stopSending.CancelAsync();
-        socket.Abort();
-    }
-
-    private sealed class MessageWriter(WebSocket socket, bool meta) : IFrameWriter
-    {
-        private readonly byte[] _header = new byte[160];
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        public async ValueTask WriteAsync(Frame frame, CancellationToken cancellation)
-        {
-            if (meta)
-            {
-                var n = FormatMeta(frame, _header);
-                await socket.SendAsync(_header.AsMemory(0, n), WebSocketMessageType.Text, true, cancellation);
-            }
-            await socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, true, cancellation);
         }
     }
 

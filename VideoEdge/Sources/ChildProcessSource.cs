@@ -225,7 +225,14 @@ public sealed partial class ChildProcessSource : IFrameSource
                     _context.Stats.CountDropped();
                     throw new SourceFaultException($"'{ProgramName}' writes JPEGs larger than --max-frame-bytes ({_context.Options.MaxFrameBytes} bytes)");
             }
-            _watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
+            lock (_lock)
+            {
+                // Once it is being stopped, the SIGKILL deadline stands, frames or not.
+                if (!_stopSent)
+                {
+                    _watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
+                }
+            }
             _failedStarts = 0;
             _context.Stats.CountCaptured();
             var frame = ToFrame(jpeg, publish);

@@ -51,7 +51,7 @@ public sealed partial class EdgeOptions
                 o.Cameras.Add(v);
                 return null;
             }, Repeatable: true),
-        new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it).",
+        new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it). An exec: program or a URL's ffmpeg is stopped instead.",
             (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true),
     ];
 

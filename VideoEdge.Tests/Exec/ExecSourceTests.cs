@@ -239,6 +239,28 @@ public sealed class ExecSourceTests(ExecFixture fx) : IClassFixture<ExecFixture>
     }
 
     [Fact]
+    public async Task AProgramThatStallsIsStoppedAfter10sAndRestarted()
+    {
+        var starts = fx.NewPidFile();
+        var source = $"exec:sh -c 'echo start >> \"{starts}\"; cat \"{fx.Files[0]}\"; exec sleep 600'";
+        await using var server = await ProcessServer.StartAsync(["--source", source]);
+        await V4l2App.WaitForStateAsync(server, s => s.Frames("passthrough") == 1, 20, "the one frame");
+        var state = await V4l2App.WaitForStateAsync(server, s => s.GetProperty("source").GetProperty("offlineReason").ValueKind == JsonValueKind.String, 30, "offline");
+        Assert.Equal("'sh' wrote no JPEG for 10 s", state.GetProperty("source").GetProperty("offlineReason").GetString());
+        await V4l2App.WaitForStateAsync(server, s => s.Frames("passthrough") == 2, 20, "the restarted program's frame");
+        Assert.Equal(2, File.ReadAllLines(starts).Length);
+    }
+
+    [Fact]
+    public async Task FramesOverMaxFrameBytes_StopTheProgramWithThatReason()
+    {
+        await using var server = await ProcessServer.StartAsync(["--source", fx.Source(fx.NewPidFile()), "--max-frame-bytes", "1K"]);
+        var state = await V4l2App.WaitForStateAsync(server, s => s.GetProperty("source").GetProperty("offlineReason").GetString() is { } r && r != "starting", 20, "an offline reason");
+        Assert.Equal("'python3' writes JPEGs larger than --max-frame-bytes (1024 bytes)", state.GetProperty("source").GetProperty("offlineReason").GetString());
+        Assert.Equal(0, state.Frames("passthrough"));
+    }
+
+    [Fact]
     public async Task ServerShutdown_StopsTheProgram_EvenOneThatIgnoresSigterm()
     {
         var pids = fx.NewPidFile();

@@ -99,7 +99,16 @@ public sealed class JpegStreamSplitter
             }
             if (status == Step.Frame)
             {
-                frame = _buffer.AsSpan(_start, _position - _start);
+                var length = _position - _start;
+                if (length > _maxFrameBytes)
+                {
+                    // Whole, but it arrived in one read before the limit could stop it.
+                    SkippedBytes += length;
+                    _start = _position;
+                    _phase = Phase.Seek;
+                    return JpegSplitStatus.TooLarge;
+                }
+                frame = _buffer.AsSpan(_start, length);
                 _start = _position;
                 _phase = Phase.Seek;
                 return JpegSplitStatus.Frame;

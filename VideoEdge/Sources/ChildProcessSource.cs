@@ -82,18 +82,6 @@ public sealed partial class ChildProcessSource : IFrameSource
     public int Height => _height;
     public double Fps => _programEncodes ? _context.Options.Fps : _context.Stats.CaptureRate.PerSecond;
 
-    /// <summary>The running program's process id, or null while it is stopped.</summary>
-    public int? ProcessId
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _process?.Id;
-            }
-        }
-    }
-
     private string ProgramName => Path.GetFileName(_program);
     private bool Paused => _context.Options.Slowdown && !_context.Hub.HasDemand;
 
@@ -111,9 +99,8 @@ public sealed partial class ChildProcessSource : IFrameSource
     public Frame? Capture(CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        if (_pending is { } first)
+        if (Interlocked.Exchange(ref _pending, null) is { } first)
         {
-            _pending = null;
             return first;
         }
         if (_output is null)
@@ -132,9 +119,7 @@ public sealed partial class ChildProcessSource : IFrameSource
             }
             LogResuming(_logger, _context.CameraName, ProgramName);
             StartProgram(cancellation);
-            var started = _pending;
-            _pending = null;
-            return started;
+            return Interlocked.Exchange(ref _pending, null);
         }
         if (_context.Options.Slowdown)
         {
@@ -427,8 +412,8 @@ public sealed partial class ChildProcessSource : IFrameSource
             }
         }
         process?.Dispose();
-        _pending?.Release();
-        _pending = null;
+        // Exchanged, because at shutdown Dispose may get here while the capture thread takes it.
+        Interlocked.Exchange(ref _pending, null)?.Release();
         _splitter = null;
     }
 

@@ -45,7 +45,8 @@ public sealed partial class ServiceUnitTests : IDisposable
         Assert.Equal(["yes"], settings["DynamicUser"]);
         Assert.Equal(["video"], settings["SupplementaryGroups"]);
         Assert.Equal(["closed"], settings["DevicePolicy"]);
-        Assert.Equal(["char-video4linux rw"], settings["DeviceAllow"]);
+        // V4L2 cameras, plus what libcamera opens for the Raspberry Pi Camera Module.
+        Assert.Equal(["char-video4linux rw", "char-media rw", "char-dma_heap rw"], settings["DeviceAllow"]);
         Assert.Equal(["video-edge"], settings["RuntimeDirectory"]);
     }
 

@@ -19,6 +19,12 @@ public static class SourceFactory
     /// <summary>A problem with the value itself (exit code 2), or null when it may be tried.</summary>
     public static string? Validate(string source)
     {
+        if (source.StartsWith(ExecCommand.Prefix, StringComparison.Ordinal))
+        {
+            return ExecCommand.Split(source[ExecCommand.Prefix.Length..], out var error) is null
+                ? $"exec:PROGRAM [ARGUMENTS…], a program writing JPEGs to its standard output (found {error})"
+                : null;
+        }
         if (source.StartsWith("file:", StringComparison.Ordinal))
         {
             var path = source[5..];
@@ -45,11 +51,18 @@ public static class SourceFactory
         {
             return null;
         }
-        return "test, file:PATH, /dev/videoN, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, remote (frames pushed by a producer) or bus (frames a producer publishes on --bus)";
+        return "test, file:PATH, /dev/videoN, exec:PROGRAM ARGS…, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, remote (frames pushed by a producer) or bus (frames a producer publishes on --bus)";
     }
 
     public static IFrameSource Create(string source, CaptureContext context)
     {
+        if (source.StartsWith(ExecCommand.Prefix, StringComparison.Ordinal))
+        {
+            var words = ExecCommand.Split(source[ExecCommand.Prefix.Length..], out _)!;
+            // Secrets in arguments (an rtsp://user:password@ URL given to ffmpeg) stay out of the description.
+            var description = ExecCommand.Prefix + ExecCommand.Join(words.Select(FfmpegProcessSource.RedactCredentials));
+            return new ChildProcessSource(context, "exec", description, words[0], [.. words.Skip(1)]);
+        }
         if (source.StartsWith(RelayPrefix, StringComparison.Ordinal))
         {
             return new Relay.MjpegRelaySource(context, source[RelayPrefix.Length..]);
@@ -78,6 +91,6 @@ public static class SourceFactory
         {
             return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-        return new FfmpegProcessSource(context, source);
+        return FfmpegProcessSource.Create(context, source);
     }
 }

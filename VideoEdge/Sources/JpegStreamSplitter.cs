@@ -1,0 +1,260 @@
+namespace VideoEdge.Sources;
+
+public enum JpegSplitStatus
+{
+    /// <summary>Read more bytes into <see cref="JpegStreamSplitter.GetWriteMemory"/> and ask again.</summary>
+    NeedMoreData,
+
+    /// <summary>A whole JPEG, SOI to EOI, is ready.</summary>
+    Frame,
+
+    /// <summary>A JPEG was cut short (a new SOI came inside it) and thrown away; the stream goes on.</summary>
+    Truncated,
+
+    /// <summary>A JPEG grew past the size limit and was thrown away; the stream goes on.</summary>
+    TooLarge,
+}
+
+/// <summary>
+/// Splits a byte stream of concatenated JPEGs (what <c>rpicam-vid --codec mjpeg -o -</c> or
+/// <c>ffmpeg -f mjpeg -</c> write) into whole JPEGs without decoding them. The marker segments
+/// are walked by their lengths, so an EOI inside an EXIF thumbnail or an ICC profile does not end
+/// the frame; in the entropy-coded data only a real marker counts (FF 00 is a stuffed data byte,
+/// FF D0–D7 are restart markers, other markers between the scans of a progressive JPEG go back to
+/// walking segments). Anything between frames — a multipart MJPEG stream's boundary and header lines,
+/// a program's stray text, bytes that only look like an SOI — is skipped.
+/// The caller reads into <see cref="GetWriteMemory"/>, reports the count with <see cref="Advance"/>
+/// and takes frames with <see cref="TryReadFrame"/>; a frame's span is valid until the next
+/// GetWriteMemory. No I/O: a pure function of the bytes given, scanned once each.
+/// </summary>
+public sealed class JpegStreamSplitter
+{
+    private const int InitialCapacity = 256 * 1024;
+    private const int ReadChunk = 64 * 1024;
+
+    private enum Phase { Seek, Segments, EntropyData }
+
+    private readonly int _maxFrameBytes;
+    private readonly int _capacity;
+    private byte[] _buffer;
+    private int _start;
+    private int _position;
+    private int _end;
+    private Phase _phase;
+
+    /// <param name="maxFrameBytes">Larger JPEGs are dropped (<see cref="JpegSplitStatus.TooLarge"/>) without being buffered whole.</param>
+    public JpegStreamSplitter(int maxFrameBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFrameBytes);
+        _maxFrameBytes = maxFrameBytes;
+        _capacity = maxFrameBytes + 2 * ReadChunk;
+        _buffer = new byte[Math.Min(InitialCapacity, _capacity)];
+    }
+
+    /// <summary>Bytes skipped because they were not part of any JPEG.</summary>
+    public long SkippedBytes { get; private set; }
+
+    /// <summary>Where the next bytes from the stream go; invalidates the last frame returned.</summary>
+    public Memory<byte> GetWriteMemory()
+    {
+        if (_buffer.Length - _end < ReadChunk)
+        {
+            if (_start > 0)
+            {
+                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+                _end -= _start;
+                _position -= _start;
+                _start = 0;
+            }
+            if (_buffer.Length - _end < ReadChunk && _buffer.Length < _capacity)
+            {
+                Array.Resize(ref _buffer, Math.Min(_capacity, Math.Max(_buffer.Length * 2, _end + ReadChunk)));
+            }
+        }
+        return _buffer.AsMemory(_end);
+    }
+
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _end);
+        _end += count;
+    }
+
+    /// <summary>The next whole JPEG, from its SOI (FF D8) to its EOI (FF D9) inclusive.</summary>
+    public JpegSplitStatus TryReadFrame(out ReadOnlySpan<byte> frame)
+    {
+        frame = default;
+        while (true)
+        {
+            var status = _phase switch
+            {
+                Phase.Seek => Seek(),
+                Phase.Segments => WalkSegments(),
+                _ => ScanEntropyData(),
+            };
+            if (status == Step.Continue)
+            {
+                continue;
+            }
+            if (status == Step.Frame)
+            {
+                var length = _position - _start;
+                if (length > _maxFrameBytes)
+                {
+                    // Whole, but it arrived in one read before the limit could stop it.
+                    SkippedBytes += length;
+                    _start = _position;
+                    _phase = Phase.Seek;
+                    return JpegSplitStatus.TooLarge;
+                }
+                frame = _buffer.AsSpan(_start, length);
+                _start = _position;
+                _phase = Phase.Seek;
+                return JpegSplitStatus.Frame;
+            }
+            if (status == Step.Truncated)
+            {
+                return JpegSplitStatus.Truncated;
+            }
+            // More data needed: unless the frame so far is already too large.
+            if (_phase != Phase.Seek && Math.Max(_position, _end) - _start > _maxFrameBytes)
+            {
+                // Drop what we have; the next SOI found is the next frame (an SOI cannot occur in
+                // entropy-coded data, where every FF is stuffed or starts a marker).
+                _position = Math.Min(_position, _end);
+                SkippedBytes += _position - _start;
+                _start = _position;
+                _phase = Phase.Seek;
+                return JpegSplitStatus.TooLarge;
+            }
+            return JpegSplitStatus.NeedMoreData;
+        }
+    }
+
+    private enum Step { Continue, NeedMore, Frame, Truncated }
+
+    private Step Seek()
+    {
+        var at = _buffer.AsSpan(_position, _end - _position).IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD8]);
+        if (at < 0)
+        {
+            // Keep a trailing FF: it may be the first half of the next SOI.
+            var keep = _end > _position && _buffer[_end - 1] == 0xFF ? 1 : 0;
+            SkippedBytes += _end - keep - _start;
+            _start = _position = _end - keep;
+            return Step.NeedMore;
+        }
+        SkippedBytes += _position + at - _start;
+        _start = _position + at;
+        _position = _start + 2;
+        _phase = Phase.Segments;
+        return Step.Continue;
+    }
+
+    /// <summary>Between SOI and the scan (and between scans): a run of marker segments, each FF xx [length].</summary>
+    private Step WalkSegments()
+    {
+        while (true)
+        {
+            if (_position + 2 > _end)
+            {
+                return Step.NeedMore;
+            }
+            if (_buffer[_position] != 0xFF)
+            {
+                return NotAJpeg();
+            }
+            var marker = _buffer[_position + 1];
+            switch (marker)
+            {
+                case 0xFF:
+                    _position++; // fill byte before a marker
+                    continue;
+                case 0xD8:
+                    return NotAJpeg();
+                case 0xD9:
+                    _position += 2;
+                    return Step.Frame;
+                case 0x00:
+                    return NotAJpeg();
+                case 0x01 or (>= 0xD0 and <= 0xD7):
+                    _position += 2; // TEM and RSTn carry no length
+                    continue;
+            }
+            if (_position + 4 > _end)
+            {
+                return Step.NeedMore;
+            }
+            var length = (_buffer[_position + 2] << 8) | _buffer[_position + 3];
+            if (length < 2)
+            {
+                return NotAJpeg();
+            }
+            _position += 2 + length;
+            if (marker == 0xDA)
+            {
+                _phase = Phase.EntropyData;
+                return Step.Continue;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What looked like an SOI is not followed by well-formed segments (garbage that happens to hold
+    /// FF D8, or a frame cut inside its headers): look for the next SOI after it.
+    /// </summary>
+    private Step NotAJpeg()
+    {
+        _position = _start + 2;
+        _phase = Phase.Seek;
+        return Step.Continue;
+    }
+
+    private Step ScanEntropyData()
+    {
+        // The scan header's length may reach past what has arrived so far.
+        if (_position > _end)
+        {
+            return Step.NeedMore;
+        }
+        while (true)
+        {
+            var at = _buffer.AsSpan(_position, _end - _position).IndexOf((byte)0xFF);
+            if (at < 0)
+            {
+                _position = _end;
+                return Step.NeedMore;
+            }
+            _position += at;
+            if (_position + 2 > _end)
+            {
+                return Step.NeedMore;
+            }
+            var marker = _buffer[_position + 1];
+            switch (marker)
+            {
+                case 0x00 or (>= 0xD0 and <= 0xD7):
+                    _position += 2; // a stuffed FF data byte, or a restart marker
+                    continue;
+                case 0xFF:
+                    _position++; // fill byte: the next FF starts the marker
+                    continue;
+                case 0xD9:
+                    _position += 2;
+                    return Step.Frame;
+                case 0xD8:
+                    // A new JPEG began before this one ended: this one was cut short.
+                    SkippedBytes += _position - _start;
+                    _start = _position;
+                    _position += 2;
+                    _phase = Phase.Segments;
+                    return Step.Truncated;
+                default:
+                    // DHT, SOS, DRI… between the scans of a progressive or multi-scan JPEG.
+                    _phase = Phase.Segments;
+                    return Step.Continue;
+            }
+        }
+    }
+}

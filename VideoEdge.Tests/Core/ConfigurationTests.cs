@@ -274,6 +274,31 @@ public sealed class ConfigurationTests : IDisposable
         AssertLine(lines, "camera porch = source=http://***@192.0.2.8/mjpg?***", "flag --camera");
     }
 
+    [Fact]
+    public void The_installed_example_is_valid_and_changes_nothing_and_the_unit_points_at_it()
+    {
+        var example = Path.Combine(VideoEdge.Tests.Deployment.PublishedBuild.RepositoryRoot, "packaging", "config.json");
+        var (options, error) = OptionsParser.Parse(["--config", example], _ => null);
+        Assert.True(options is not null, error);
+        Assert.Equal(["main"], options!.CameraConfigs.Select(c => c.Name).ToArray());
+        Assert.DoesNotContain(options.Given, g => g.Origin == "file");
+
+        // The same example with its lines switched on is valid too: the comments teach working keys.
+        var enabled = string.Join('\n', File.ReadAllLines(example).Select(l =>
+            l.TrimStart().StartsWith("//", StringComparison.Ordinal) && l.TrimStart()[2..].Trim() is ['"', ..] or "}" ? l.Replace("//", "") : l));
+        (options, error) = OptionsParser.Parse(["--config", WriteFile("enabled.json", enabled)], _ => null);
+        Assert.True(options is not null, error + "\n" + enabled);
+        Assert.Equal(["door", "printer"], options!.CameraConfigs.Select(c => c.Name).ToArray());
+        Assert.Equal(180, options.CameraConfigs[0].Settings.Rotate);
+
+        var unit = File.ReadAllText(Path.Combine(VideoEdge.Tests.Deployment.PublishedBuild.RepositoryRoot, "edge.service"));
+        Assert.Contains("Environment=VIDEOEDGE_CONFIG=/etc/video-edge/config.json\n", unit);
+        // An empty VIDEOEDGE_CONFIG in /etc/default/video-edge means no file.
+        (options, error) = OptionsParser.Parse([], name => name == "VIDEOEDGE_CONFIG" ? "" : null);
+        Assert.True(options is not null, error);
+        Assert.Null(options!.ConfigFile);
+    }
+
     private static void AssertLine(string[] lines, string setting, string origin) =>
         Assert.True(lines.Any(l => l.StartsWith(setting + " ", StringComparison.Ordinal) && l.EndsWith("# " + origin, StringComparison.Ordinal)),
             $"no line '{setting}  # {origin}' in:\n{string.Join('\n', lines)}");

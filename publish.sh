@@ -19,6 +19,7 @@ destdir="${DESTDIR:-}"
 install_dir=/opt/video-edge
 unit_path=/etc/systemd/system/video-edge.service
 defaults_path=/etc/default/video-edge
+config_path=/etc/video-edge/config.json
 opencv_lib=libOpenCvSharpExtern.so
 
 die() {
@@ -143,7 +144,7 @@ publish() {
         cp "$stage/$opencv_lib" "$out/"
     fi
     # Everything --install needs travels with the binary, so dist/<rid>/ can be copied to the board.
-    cp "$here/edge.service" "$here/packaging/video-edge.default" "$out/"
+    cp "$here/edge.service" "$here/packaging/video-edge.default" "$here/packaging/config.json" "$out/"
     cp "${BASH_SOURCE[0]}" "$out/publish.sh"
 
     echo
@@ -201,6 +202,13 @@ install_service() {
         install -D -m 0600 "$src/video-edge.default" "$destdir$defaults_path"
         echo "publish.sh: settings: $destdir$defaults_path"
     fi
+    # Read by the service's (dynamic) user, so readable by all: secrets belong in $defaults_path.
+    if [[ -e "$destdir$config_path" ]]; then
+        echo "publish.sh: kept your configuration in $destdir$config_path"
+    else
+        install -D -m 0644 "$src/config.json" "$destdir$config_path"
+        echo "publish.sh: configuration file (all commented out): $destdir$config_path"
+    fi
     echo "publish.sh: installed $destdir$install_dir/video-edge and $destdir$unit_path"
     if [[ ! -f "$src/$opencv_lib" ]]; then
         echo "publish.sh: without OpenCV: MJPEG cameras work; the test pattern, YUYV-only cameras, files and streams do not"
@@ -236,6 +244,9 @@ uninstall_service() {
         systemctl daemon-reload
     fi
     echo "publish.sh: removed video-edge"
+    if [[ -e "$destdir$config_path" ]]; then
+        echo "publish.sh: kept your configuration in $destdir$config_path (delete it if you no longer need it)"
+    fi
     if [[ -e "$destdir$defaults_path" ]]; then
         echo "publish.sh: kept your settings in $destdir$defaults_path (delete it if you no longer need it)"
     fi

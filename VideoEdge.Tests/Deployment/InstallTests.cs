@@ -31,6 +31,7 @@ public sealed class InstallTests(PublishedBuilds builds) : IDisposable
         AssertFile("/opt/video-edge/libOpenCvSharpExtern.so", Readable, File.ReadAllBytes(build.OpenCvLibrary));
         AssertFile("/etc/systemd/system/video-edge.service", Readable, File.ReadAllBytes(Path.Combine(PublishedBuild.RepositoryRoot, "edge.service")));
         AssertFile("/etc/default/video-edge", RootOnly, File.ReadAllBytes(Path.Combine(packaging, "video-edge.default")));
+        AssertFile("/etc/video-edge/config.json", Readable, File.ReadAllBytes(Path.Combine(packaging, "config.json")));
 
         // The user's settings survive a reinstall, here from the source checkout.
         await File.AppendAllTextAsync(InRoot("/etc/default/video-edge"), "VIDEOEDGE_LISTEN=0.0.0.0:8080\n");
@@ -38,11 +39,12 @@ public sealed class InstallTests(PublishedBuilds builds) : IDisposable
         var second = await RunAsync(PublishedBuild.PublishScript, "--install", "linux-x64", ("DIST", Path.GetDirectoryName(build.Folder)!));
         Assert.Contains("kept your settings", second.Output);
         Assert.Equal(edited, await File.ReadAllBytesAsync(InRoot("/etc/default/video-edge")));
+        Assert.Contains("kept your configuration", second.Output);
 
         // A build without OpenCV does not leave an old, mismatched OpenCV behind.
         var withoutOpenCv = Path.Combine(_root, "build-without-opencv");
         Directory.CreateDirectory(withoutOpenCv);
-        foreach (var file in new[] { "video-edge", "edge.service", "video-edge.default", "publish.sh" })
+        foreach (var file in new[] { "video-edge", "edge.service", "video-edge.default", "config.json", "publish.sh" })
         {
             File.Copy(Path.Combine(build.Folder, file), Path.Combine(withoutOpenCv, file));
             File.SetUnixFileMode(Path.Combine(withoutOpenCv, file), File.GetUnixFileMode(Path.Combine(build.Folder, file)));
@@ -55,7 +57,7 @@ public sealed class InstallTests(PublishedBuilds builds) : IDisposable
         var removed = await RunAsync(PublishedBuild.PublishScript, "--uninstall");
         Assert.Contains("kept your settings in", removed.Output);
         var left = Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(f => "/" + Path.GetRelativePath(_root, f)).ToList();
-        Assert.Equal(["/etc/default/video-edge"], left);
+        Assert.Equal(new[] { "/etc/default/video-edge", "/etc/video-edge/config.json" }, left.Order().ToArray());
         Assert.False(Directory.Exists(InRoot("/opt/video-edge")));
     }
 

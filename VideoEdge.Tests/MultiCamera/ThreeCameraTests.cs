@@ -108,7 +108,7 @@ public sealed class ThreeCameraTests
         foreach (var camera in list)
         {
             // Exactly the documented shape: the viewer page is built against it.
-            Assert.Equal(["name", "kind", "online", "offlineReason", "width", "height", "fps", "viewers"], camera.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["name", "kind", "online", "offlineReason", "width", "height", "fps", "viewers", "state", "settings"], camera.EnumerateObject().Select(p => p.Name));
             Assert.Equal("test", camera.GetProperty("kind").GetString());
             Assert.True(camera.GetProperty("online").GetBoolean());
             Assert.Equal(JsonValueKind.Null, camera.GetProperty("offlineReason").ValueKind);

@@ -3,7 +3,7 @@ using VideoEdge.Cameras;
 namespace VideoEdge.Api;
 
 /// <summary>One camera as GET /api/cameras lists it; the viewer page's camera grid is built from this shape.</summary>
-public sealed record CameraSummaryDto(string Name, string Kind, bool Online, string? OfflineReason, int Width, int Height, double Fps, int Viewers, string State);
+public sealed record CameraSummaryDto(string Name, string Kind, bool Online, string? OfflineReason, int Width, int Height, double Fps, int Viewers, string State, CameraSettingsDto Settings);
 
 /// <summary>GET /api/cameras: every camera of this process, in the order they were configured.</summary>
 public static class CamerasEndpoint
@@ -29,6 +29,7 @@ public static class CamerasEndpoint
         var capture = camera.Capture;
         var (width, height) = camera.Transform?.OutputSize(source.Width, source.Height) ?? (source.Width, source.Height);
         return new CameraSummaryDto(camera.Name, source.Kind, capture.Online, capture.OfflineReason,
-            width, height, camera.Stats.CaptureRate.PerSecond, camera.Hub.ViewerCount, StateEndpoint.StateName(capture.State));
+            width, height, camera.Stats.CaptureRate.PerSecond, camera.Hub.ViewerCount, StateEndpoint.StateName(capture.State),
+            CameraSettingsDto.From(camera.Options));
     }
 }

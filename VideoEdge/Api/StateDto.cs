@@ -1,6 +1,6 @@
 namespace VideoEdge.Api;
 
-public sealed record StateDto(string Camera, SourceDto Source, EncoderDto Encoder, FramesDto Frames, PoolDto Pool, int Viewers, ClientDto[] Clients, ProcessDto Process, LimitsDto Limits);
+public sealed record StateDto(string Camera, SourceDto Source, EncoderDto Encoder, FramesDto Frames, PoolDto Pool, int Viewers, ClientDto[] Clients, ProcessDto Process, LimitsDto Limits, CameraSettingsDto Settings);
 
 public sealed record SourceDto(string Kind, string Description, int Width, int Height, double ConfiguredFps, double MeasuredFps, bool Online, string? OfflineReason, string State);
 

@@ -39,7 +39,8 @@ public static class StateEndpoint
                 GC.GetTotalAllocatedBytes(false),
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
                 ThreadCount()),
-            limits);
+            limits,
+            CameraSettingsDto.From(camera.Options));
     }
 
     /// <summary>live, idle (switched off on demand), offline (a fault; the no-signal picture is shown) or starting.</summary>

@@ -20,9 +20,9 @@ public sealed partial class EdgeOptions
             {
                 o.Overlay = v;
                 return v.Length is > 0 and <= 200 ? null : "text of 1 to 200 characters, e.g. \"{name} {utc}\"";
-            }),
+            }, PerCamera: true),
         new("rotate", "0", "Turn the picture clockwise by 90, 180 or 270 degrees (a decode and an encode per frame).",
-            (o, v) => ParseInt(v, 0, 270, x => o.Rotate = x, "0, 90, 180 or 270") ?? (o.Rotate % 90 == 0 ? null : "0, 90, 180 or 270")),
+            (o, v) => ParseInt(v, 0, 270, x => o.Rotate = x, "0, 90, 180 or 270") ?? (o.Rotate % 90 == 0 ? null : "0, 90, 180 or 270"), PerCamera: true),
         new("flip", "none", "Mirror the picture: h (left-right), v (upside down), hv (both) or none (a decode and an encode per frame).",
             (o, v) =>
             {
@@ -34,8 +34,8 @@ public sealed partial class EdgeOptions
                 o.FlipHorizontal = value.Contains('h');
                 o.FlipVertical = value.Contains('v');
                 return null;
-            }),
+            }, PerCamera: true),
         new("scale", "1", "Resize the picture by this factor, e.g. 0.5 for half width and height (a decode and an encode per frame).",
-            (o, v) => ParseDouble(v, 0.1, 2, x => o.Scale = x, "a factor from 0.1 to 2")),
+            (o, v) => ParseDouble(v, 0.1, 2, x => o.Scale = x, "a factor from 0.1 to 2"), PerCamera: true),
     ];
 }

@@ -19,7 +19,10 @@ public sealed partial class EdgeOptions
     public bool Slowdown { get; set; }
     public TimeSpan SnapshotTimeout { get; set; } = TimeSpan.FromSeconds(3);
     public int SendBufferBytes { get; set; } = 128 * 1024;
-    public List<string> Cameras { get; } = [];
+    /// <summary>Every --camera (and cameras.NAME of the --config file) as given, in order; see <see cref="CameraConfigs"/>.</summary>
+    internal List<CameraDefinition> CameraDefinitions { get; } = [];
+    /// <summary>The cameras to run, each with its own settings: built once, at the end of parsing.</summary>
+    public IReadOnlyList<CameraConfig> CameraConfigs { get; internal set; } = [];
 
     internal static IEnumerable<OptionSpec> CoreSpecs =>
     [
@@ -27,35 +30,45 @@ public sealed partial class EdgeOptions
             (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return o.Source.Length == 0 ? "a source such as 'test', 'file:clip.mp4' or '/dev/video0'" : null; }),
         new("device", "", "Alias of --source for a V4L2 device path.",
             (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return v.StartsWith("/dev/", StringComparison.Ordinal) ? null : "a device path such as /dev/video0"; }),
-        new("resolution", "640x480", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v)),
+        new("resolution", "640x480", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v), PerCamera: true),
         new("fps", "30", "Frames per second to capture (a file plays at its own rate unless given).",
-            (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240")),
+            (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240"), PerCamera: true),
         new("quality", "80", "JPEG quality when frames have to be encoded (1-100).",
-            (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100")),
+            (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100"), PerCamera: true),
         new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
             (o, v) => { o.Listen = v.Trim(); return ListenAddress.TryParse(o.Listen, out _, out var error) ? null : error; }),
         new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
         new("snapshot-timeout", "3", "Seconds /snapshot.jpg waits for a frame before answering 503.",
-            (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60")),
+            (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),
         new("send-buffer", "128", "KiB the kernel may buffer per viewer (bounds how old a slow viewer's frames get; 0 = kernel default).",
             (o, v) => ParseInt(v, 0, 65536, x => o.SendBufferBytes = x * 1024, "KiB from 0 to 65536")),
-        new("camera", "", "Another camera as NAME=SOURCE (name: a-z, 0-9, _ or -, up to 32); served under /cams/NAME/.",
+        new("camera", "", "Another camera as NAME=SOURCE[,SETTING=VALUE]... (name: a-z, 0-9, _ or -, up to 32); served under /cams/NAME/. The SETTINGs are those marked 'per camera' (e.g. door=/dev/video0,resolution=1280x720,fps=15,rotate=180); only trailing pairs whose name is such a setting are split off, so a URL's query or a command's commas stay in the source.",
             (o, v) =>
             {
-                var eq = v.IndexOf('=');
-                if (eq <= 0 || !Hosting.EdgeApp.CameraName().IsMatch(v[..eq]) || SourceFactoryValidate(v[(eq + 1)..]) is not null)
+                if (CameraDefinition.Parse(v, o.ApplyingFrom) is not { } camera)
                 {
-                    return "NAME=SOURCE with NAME matching [a-z0-9_-]{1,32} and a valid source";
+                    return "NAME=SOURCE[,SETTING=VALUE]... with NAME matching [a-z0-9_-]{1,32} and a valid source";
                 }
-                o.Cameras.Add(v);
+                if (SourceFactoryValidate(camera.Source) is not null)
+                {
+                    return "NAME=SOURCE with a valid source";
+                }
+                if (camera.Invalid() is { } invalid)
+                {
+                    return invalid;
+                }
+                o.CameraDefinitions.Add(camera);
                 return null;
             }, Repeatable: true),
         new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it). An exec: program or a URL's ffmpeg is stopped instead.",
-            (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true),
+            (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true, PerCamera: true),
     ];
 
-    private static string? SourceFactoryValidate(string source) => Sources.SourceFactory.Validate(source);
+    internal static string? SourceFactoryValidate(string source) => Sources.SourceFactory.Validate(source);
+
+    /// <summary>A camera's settings start as a copy of the global ones (lists are shared: no per-camera setting is a list).</summary>
+    internal EdgeOptions CopyForCamera() => (EdgeOptions)MemberwiseClone();
 
     internal static string? ParseResolution(EdgeOptions o, string v)
     {

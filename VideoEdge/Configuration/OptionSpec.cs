@@ -3,6 +3,8 @@ namespace VideoEdge.Configuration;
 /// <summary>
 /// One setting: its flag, its environment variable, its default as shown in --help, and how a value
 /// is applied. Apply returns null when the value is accepted, or what is allowed when it is not.
+/// The same definition serves the flag, the variable, the --config file and, when PerCamera, a
+/// camera's own value (--camera NAME=SOURCE,NAME=VALUE or cameras.NAME.KEY in the file).
 /// </summary>
 public sealed record OptionSpec(
     string Name,
@@ -10,8 +12,13 @@ public sealed record OptionSpec(
     string Help,
     Func<EdgeOptions, string, string?> Apply,
     bool IsSwitch = false,
-    bool Repeatable = false)
+    bool Repeatable = false,
+    bool PerCamera = false)
 {
     public string Flag => "--" + Name;
     public string EnvironmentVariable => "VIDEOEDGE_" + Name.ToUpperInvariant().Replace('-', '_');
+
+    /// <summary>A value --print-config must not show (the *-file variants hold paths, which it may).</summary>
+    public bool IsSecret => !Name.EndsWith("-file", StringComparison.Ordinal)
+        && (Name.Contains("password", StringComparison.Ordinal) || Name.Contains("token", StringComparison.Ordinal) || Name.Contains("secret", StringComparison.Ordinal));
 }

@@ -36,6 +36,11 @@ public static partial class EdgeApp
             Console.Error.WriteLine("video-edge: " + error);
             return 2;
         }
+        if (options.PrintConfig)
+        {
+            Console.Out.Write(EffectiveConfig.Render(options, OptionsParser.Specs));
+            return 0;
+        }
 
         await using var app = Build(options);
         try
@@ -136,10 +141,10 @@ public static partial class EdgeApp
     {
         var logger = loggerFactory.CreateLogger("VideoEdge");
         var cameras = new List<Camera>();
-        foreach (var (name, source) in CameraSources(options))
+        foreach (var camera in options.CameraConfigs)
         {
-            var resolved = SourceFactory.ResolveAuto(source);
-            if (source == "auto")
+            var resolved = SourceFactory.ResolveAuto(camera.Source);
+            if (camera.Source == "auto")
             {
                 if (resolved == "test")
                 {
@@ -150,34 +155,15 @@ public static partial class EdgeApp
                     LogCameraFound(logger, resolved);
                 }
             }
-            cameras.Add(new Camera(name, resolved, options, loggerFactory));
+            cameras.Add(new Camera(camera.Name, resolved, camera.Settings, loggerFactory));
         }
         return new CameraSet(cameras);
     }
 
-    /// <summary>--source is camera "main"; each --camera NAME=SOURCE adds one. With neither, "main" is auto.</summary>
-    private static IEnumerable<(string Name, string Source)> CameraSources(EdgeOptions options)
-    {
-        if (options.Cameras.Count == 0 || options.SourceGiven)
-        {
-            yield return ("main", options.Source);
-        }
-        foreach (var entry in options.Cameras)
-        {
-            var eq = entry.IndexOf('=');
-            yield return (entry[..eq], entry[(eq + 1)..]);
-        }
-    }
-
     private static string? ValidateSources(EdgeOptions options)
     {
-        var names = new HashSet<string>();
-        foreach (var (name, source) in CameraSources(options))
+        foreach (var (name, source, _, _) in options.CameraConfigs)
         {
-            if (!names.Add(name))
-            {
-                return $"--camera {name}=…: the name '{name}' is used twice";
-            }
             if (SourceFactory.Validate(source) is { } problem)
             {
                 return $"--source {source}: expected {problem}";

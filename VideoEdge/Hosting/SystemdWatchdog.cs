@@ -25,9 +25,9 @@ public sealed partial class SystemdWatchdog(
 
     /// <summary>
     /// How long a camera may produce nothing before it counts as wedged: the watchdog timeout, or
-    /// three frame intervals when frames are rarer than that (--fps 0.1).
+    /// three frame intervals of the slowest camera when frames are rarer than that (--fps 0.1).
     /// </summary>
-    public TimeSpan StallLimit => TimeSpan.FromSeconds(Math.Max((settings.Timeout ?? SystemdWatchdogSettings.DefaultStallLimit).TotalSeconds, 3 / options.Fps));
+    public TimeSpan StallLimit => TimeSpan.FromSeconds(Math.Max((settings.Timeout ?? SystemdWatchdogSettings.DefaultStallLimit).TotalSeconds, 3 / cameras.All.Select(c => c.Options.Fps).Append(options.Fps).Min()));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

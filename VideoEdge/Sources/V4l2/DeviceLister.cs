@@ -39,7 +39,7 @@ public static class DeviceLister
             ? Directory.EnumerateFiles("/dev", "video*").Where(p => int.TryParse(p.AsSpan(10), out _))
                 .OrderBy(p => int.Parse(p.AsSpan(10), CultureInfo.InvariantCulture)).ToList()
             : [];
-        var named = options.Cameras.Select(c => c[(c.IndexOf('=') + 1)..]).Prepend(options.Source)
+        var named = options.CameraConfigs.Select(c => c.Source).Prepend(options.Source)
             .Where(s => s.StartsWith("/dev/", StringComparison.Ordinal));
         foreach (var path in named)
         {

@@ -132,6 +132,28 @@ public sealed partial class HealthAndMetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Uptime_and_start_time_count_from_the_process_start_not_from_the_first_request()
+    {
+        // A process of its own: in the test host, the process started long before any server.
+        var launched = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "5", "--resolution", "160x120"]);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+
+        // The first request of any kind is this one: it must not be the moment uptime starts from.
+        using var state = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/state"));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        var uptime = state.RootElement.GetProperty("process").GetProperty("uptimeSeconds").GetDouble();
+        output.WriteLine($"uptime {uptime:0.000} s, {now - launched:0.000} s after launch");
+        Assert.InRange(uptime, 2.9, now - launched + 1.5);
+
+        var metrics = Parse(await http.GetStringAsync("/metrics"));
+        var started = metrics["process_start_time_seconds"];
+        Assert.InRange(started, launched - 1.5, now - 2.9);
+        Assert.Contains("# TYPE process_start_time_seconds gauge\n", await http.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
     public async Task A_scrape_allocates_next_to_nothing()
     {
         await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "320x240");

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using VideoEdge.Cameras;
+using VideoEdge.Hosting;
 using VideoEdge.Security;
 using VideoEdge.Streaming;
 
@@ -146,6 +147,8 @@ public static class MetricsEndpoint
         w.Sample("videoedge_refusals_total"u8, reason, "forbidden_origin", refusals[RefusalReason.ForbiddenOrigin]);
         w.Family("process_resident_memory_bytes"u8, "gauge"u8, "Resident memory size in bytes."u8);
         w.Sample("process_resident_memory_bytes"u8, ResidentBytes());
+        w.Family("process_start_time_seconds"u8, "gauge"u8, "Start time of the process since unix epoch in seconds."u8);
+        w.Sample("process_start_time_seconds"u8, ProcessStart.UnixSeconds);
     }
 
     /// <summary>

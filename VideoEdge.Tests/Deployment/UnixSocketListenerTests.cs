@@ -35,6 +35,25 @@ public sealed class UnixSocketListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_start_line_says_how_to_reach_the_socket_and_its_curl_command_works()
+    {
+        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "5", "--listen", "unix:" + SocketPath]);
+        var line = server.Output.Split('\n').Single(l => l.Contains("Serving on", StringComparison.Ordinal));
+        Assert.Contains($"Serving on unix:{SocketPath}, a Unix socket for a reverse proxy", line);
+        // Not "open http://unix:/… in a browser": no browser can.
+        Assert.DoesNotContain("browser", line);
+        Assert.DoesNotContain($"http://unix:{SocketPath}/", line);
+
+        // The command the line suggests, run as a user would.
+        var curl = line[(line.IndexOf("curl ", StringComparison.Ordinal) + 5)..].Trim().Split(' ');
+        var snapshot = Path.Combine(_dir, "snap.jpg");
+        curl[Array.IndexOf(curl, "-o") + 1] = snapshot;
+        var result = await Command.RunAsync("curl", ["--fail", "--silent", "--show-error", "--max-time", "30", .. curl]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(Jpeg.HasMarkers(await File.ReadAllBytesAsync(snapshot)), "curl did not save a JPEG");
+    }
+
+    [Fact]
     public async Task A_socket_in_use_is_left_alone()
     {
         using var live = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

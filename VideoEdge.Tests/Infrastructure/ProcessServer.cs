@@ -145,7 +145,7 @@ public sealed partial class ProcessServer : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Serving on (http://[^\s]+?) ")]
+    [GeneratedRegex(@"Serving on ((?:http://|unix:)[^\s]+?)[ ,]")]
     private static partial Regex ServingLine();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

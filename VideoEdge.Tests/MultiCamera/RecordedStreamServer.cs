@@ -17,12 +17,15 @@ internal sealed class RecordedStreamServer : IAsyncDisposable
     private readonly string _contentType;
     private readonly TimeSpan _interval;
     private readonly int? _closeAfterParts;
+    private readonly string? _redirectTo;
     private readonly Task _accepting;
     private readonly List<Task> _connections = [];
     private int _connectionCount;
 
-    public RecordedStreamServer(RecordedStream stream, double fps = 20, int? closeAfterParts = null, string statusLine = "200 OK", string? contentType = null)
+    /// <param name="redirectTo">When set, every path but /stream is answered 302 with this Location.</param>
+    public RecordedStreamServer(RecordedStream stream, double fps = 20, int? closeAfterParts = null, string statusLine = "200 OK", string? contentType = null, string? redirectTo = null)
     {
+        _redirectTo = redirectTo;
         _stream = stream;
         _statusLine = statusLine;
         _contentType = contentType ?? stream.ContentType;
@@ -33,6 +36,9 @@ internal sealed class RecordedStreamServer : IAsyncDisposable
     }
 
     public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/stream";
+
+    /// <summary>A path that is answered with the redirect given to the constructor.</summary>
+    public string RedirectingUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/old";
     public int Connections => Volatile.Read(ref _connectionCount);
 
     /// <summary>The request line and headers of the latest connection.</summary>
@@ -75,6 +81,11 @@ internal sealed class RecordedStreamServer : IAsyncDisposable
                 read += n;
             }
             LastRequest = Encoding.ASCII.GetString(request, 0, read);
+            if (_redirectTo is not null && !LastRequest.StartsWith("GET /stream ", StringComparison.Ordinal))
+            {
+                await socket.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 302 Found\r\nLocation: {_redirectTo}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), _stop.Token);
+                return;
+            }
             await socket.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {_statusLine}\r\nContent-Type: {_contentType}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"), _stop.Token);
             await socket.WriteAsync(_stream.Preamble, _stop.Token);
             for (var i = 0; _closeAfterParts is null || i < _closeAfterParts; i++)

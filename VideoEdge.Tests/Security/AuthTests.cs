@@ -54,7 +54,8 @@ public sealed class AuthTests(ITestOutputHelper output)
         Assert.Contains("/metrics", paths);
         Assert.Contains("/healthz", paths);
 
-        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(20) };
+        // Redirects (/cams/NAME → the viewer page) are judged as answered: HttpClient would drop the credentials to follow them.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(20) };
         var checkedCount = 0;
         // A path that matches no endpoint is refused too: unauthenticated clients learn nothing about what exists.
         foreach (var path in paths.Append("/no/such/path"))
@@ -269,6 +270,49 @@ public sealed class AuthTests(ITestOutputHelper output)
         {
             Assert.DoesNotContain(secret, log);
         }
+    }
+
+    [Fact]
+    public async Task Clients_that_answer_the_challenge_cause_no_warning_and_a_wrong_password_is_logged_with_its_action()
+    {
+        await using var server = await ProcessServer.StartAsync(["--source", "test", "--fps", "10", "--resolution", "320x240",
+            "--auth-user", User, "--auth-password", Password]);
+        var address = new Uri(server.BaseUrl).Authority;
+        var dir = Directory.CreateTempSubdirectory("videoedge-challenge-");
+        try
+        {
+            // ffmpeg and curl --anyauth send credentials only after the 401 challenge, as VLC does.
+            var frame = Path.Combine(dir.FullName, "frame.jpg");
+            var ffmpeg = await Deployment.Command.RunAsync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y",
+                "-i", $"http://{User}:{Uri.EscapeDataString(Password)}@{address}/?action=stream", "-frames:v", "1", frame], timeout: TimeSpan.FromSeconds(60));
+            Assert.True(ffmpeg.ExitCode == 0 && File.Exists(frame), ffmpeg.ToString());
+            var curl = await Deployment.Command.RunAsync("curl", ["--fail", "--silent", "--show-error", "--max-time", "30", "--anyauth",
+                "-u", $"{User}:{Password}", "-o", Path.Combine(dir.FullName, "snap.jpg"), $"http://{address}/?action=snapshot"]);
+            Assert.True(curl.ExitCode == 0, curl.ToString());
+            var wrong = await Deployment.Command.RunAsync("curl", ["--silent", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code}",
+                "-u", $"{User}:wrong", $"http://{address}/?action=stream&token=not-logged"]);
+            Assert.Equal("401", wrong.Output.Trim());
+
+            using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Basic(User, Password));
+            var metrics = await http.GetStringAsync("/metrics");
+            // Every 401 is still counted: ffmpeg's and curl's first requests and the wrong password.
+            var unauthorized = metrics.Split('\n').Single(l => l.StartsWith("videoedge_refusals_total{reason=\"unauthorized\"}", StringComparison.Ordinal));
+            Assert.True(long.Parse(unauthorized.Split(' ')[1]) >= 3, unauthorized);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+        await Task.Delay(300);
+        var log = server.Output;
+        output.WriteLine(log);
+        var refusals = log.Split('\n').Where(l => l.Contains("Refused", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(refusals);
+        Assert.Contains("warn:", line);
+        Assert.Contains("Refused GET /?action=stream from 127.0.0.1", line);
+        Assert.Contains("wrong credentials", line);
+        Assert.DoesNotContain("not-logged", line);
     }
 
     /// <summary>Every route the app maps, with route parameters filled in with the first camera's name.</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using VideoEdge.Cameras;
+using VideoEdge.Security;
 using VideoEdge.Streaming;
 using VideoEdge.Web;
 
@@ -24,14 +26,14 @@ public static class CameraRoutes
         Map(app, "", _ => cameras.Default);
         Map(app, "/cams/{name}", ctx => cameras.TryGet(ctx.Request.RouteValues["name"] as string ?? "", out var c) ? c : null);
 
-        // mjpg-streamer's URLs, which many home-automation tools still use.
-        app.MapMethods("/", GetHead, ctx => (ctx.Request.Query["action"].ToString()) switch
-        {
-            "stream" => MjpegEndpoint.HandleAsync(ctx, cameras.Default),
-            "snapshot" => SnapshotEndpoint.HandleAsync(ctx, cameras.Default),
-            "" => ViewerPage.HandleAsync(ctx),
-            var other => ApiProblem.BadRequest("Unknown action", $"'?action={other}' is not known; use stream or snapshot.").WriteAsync(ctx),
-        });
+        // mjpg-streamer's URLs, which many home-automation tools still use; /cams/NAME/ itself opens
+        // the viewer page on that camera. The redirect is relative, so it also works behind a proxy
+        // that serves VideoEdge under a sub-path, and keeps the query (a ?token= for the page).
+        app.MapMethods("/", GetHead, ctx => MjpgStreamerAction(ctx, cameras.Default, cameras, ViewerPage.HandleAsync));
+        // (Routing ignores a trailing slash: this answers /cams/NAME and /cams/NAME/ alike.)
+        app.MapMethods("/cams/{name}", GetHead, ctx => cameras.TryGet(ctx.Request.RouteValues["name"] as string ?? "", out var camera)
+            ? MjpgStreamerAction(ctx, camera, null, c => RedirectToViewer(c, camera))
+            : UnknownCamera(ctx, cameras));
         return app;
     }
 
@@ -41,10 +43,7 @@ public static class CameraRoutes
         void Add(string path, CameraHandler handler, string[]? methods = null) => app.MapMethods(prefix + path, methods ?? GetHead, ctx =>
         {
             var camera = resolve(ctx);
-            return camera is null
-                ? ApiProblem.Create(StatusCodes.Status404NotFound, "Unknown camera",
-                    $"No camera is named '{ctx.Request.RouteValues["name"]}'. Known cameras: {string.Join(", ", cameras.All.Select(c => c.Name))}.").WriteAsync(ctx)
-                : handler(ctx, camera);
+            return camera is null ? UnknownCamera(ctx, cameras) : handler(ctx, camera);
         });
 
         Add("/stream.mjpg", MjpegEndpoint.HandleAsync);
@@ -53,5 +52,47 @@ public static class CameraRoutes
         Add(prefix.Length == 0 ? "/api/state" : "/state", StateEndpoint.HandleAsync);
         Add(prefix.Length == 0 ? "/api/camera/controls" : "/controls", CameraControlsEndpoint.ListAsync);
         Add(prefix.Length == 0 ? "/api/camera/controls/{control}" : "/controls/{control}", CameraControlsEndpoint.SetAsync, Put);
+    }
+
+    private static Task UnknownCamera(HttpContext ctx, CameraSet cameras) =>
+        ApiProblem.Create(StatusCodes.Status404NotFound, "Unknown camera",
+            $"No camera is named '{ctx.Request.RouteValues["name"]}'. Known cameras: {string.Join(", ", cameras.All.Select(c => c.Name))}.").WriteAsync(ctx);
+
+    /// <summary>
+    /// ?action=stream and ?action=snapshot; with <paramref name="inputs"/> also mjpg-streamer's
+    /// multi-input stream_N and snapshot_N, N being the 0-based input: here the camera in
+    /// configuration order (the first --source or --camera is 0). No action: <paramref name="none"/>.
+    /// </summary>
+    private static Task MjpgStreamerAction(HttpContext ctx, Camera camera, CameraSet? inputs, RequestDelegate none)
+    {
+        var action = ctx.Request.Query["action"].ToString();
+        var underscore = action.IndexOf('_');
+        if (inputs is not null && underscore > 0
+            && int.TryParse(action.AsSpan(underscore + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var input))
+        {
+            if (input >= inputs.All.Count)
+            {
+                return ApiProblem.Create(StatusCodes.Status404NotFound, "Unknown input",
+                    $"'?action={LogText.Safe(action)}': there is no input {input}. Inputs: {string.Join(", ", inputs.All.Select((c, i) => $"{i} = {c.Name}"))}.").WriteAsync(ctx);
+            }
+            camera = inputs.All[input];
+            action = action[..underscore];
+        }
+        return action switch
+        {
+            "stream" => MjpegEndpoint.HandleAsync(ctx, camera),
+            "snapshot" => SnapshotEndpoint.HandleAsync(ctx, camera),
+            "" => none(ctx),
+            var other => ApiProblem.BadRequest("Unknown action",
+                $"'?action={LogText.Safe(other)}' is not known; use stream or snapshot{(inputs is null ? "" : ", or stream_N / snapshot_N for camera N (0-based, in configuration order)")}.").WriteAsync(ctx),
+        };
+    }
+
+    /// <summary>/cams/NAME/ opens the viewer page on that camera.</summary>
+    private static Task RedirectToViewer(HttpContext ctx, Camera camera)
+    {
+        var up = ctx.Request.Path.Value!.EndsWith('/') ? "../../" : "../";
+        ctx.Response.Redirect(up + ctx.Request.QueryString.Value + "#camera=" + Uri.EscapeDataString(camera.Name));
+        return Task.CompletedTask;
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using VideoEdge.Cameras;
+using VideoEdge.Hosting;
 using VideoEdge.Security;
 using VideoEdge.Streaming;
 
@@ -8,6 +9,8 @@ namespace VideoEdge.Api;
 /// <summary>
 /// GET /metrics: every camera's pipeline counters, its viewers by transport, the encode-time
 /// histogram, the frame pool, plus the process-wide stream limits and refusals, in Prometheus text format.
+/// Names follow Prometheus' conventions: base units (seconds, bytes) as suffix, counters end in
+/// _total, and rates are left to the scraper (rate(videoedge_frames_captured_total[1m]) is the fps).
 /// </summary>
 public static class MetricsEndpoint
 {
@@ -74,10 +77,10 @@ public static class MetricsEndpoint
         {
             w.Sample("videoedge_viewer_frames_skipped_total"u8, camera, c.Name, c.Stats.FramesSkipped);
         }
-        w.Family("videoedge_bytes_sent_total"u8, "counter"u8, "JPEG bytes sent to viewers and snapshot clients."u8);
+        w.Family("videoedge_sent_bytes_total"u8, "counter"u8, "JPEG bytes sent to viewers and snapshot clients."u8);
         foreach (var c in all)
         {
-            w.Sample("videoedge_bytes_sent_total"u8, camera, c.Name, c.Stats.BytesSent);
+            w.Sample("videoedge_sent_bytes_total"u8, camera, c.Name, c.Stats.BytesSent);
         }
         w.Family("videoedge_clients"u8, "gauge"u8, "Viewers connected now, by transport."u8);
         foreach (var c in all)
@@ -92,11 +95,6 @@ public static class MetricsEndpoint
                 }
                 w.Sample("videoedge_clients"u8, camera, c.Name, "transport"u8, transport, n);
             }
-        }
-        w.Family("videoedge_capture_fps"u8, "gauge"u8, "Frames captured per second over the last two seconds."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_capture_fps"u8, camera, c.Name, c.Stats.CaptureRate.PerSecond);
         }
         w.Family("videoedge_source_online"u8, "gauge"u8, "1 unless the source has failed (0 while the no-signal picture is shown); an idle camera (--on-demand) counts as online."u8);
         foreach (var c in all)
@@ -114,7 +112,7 @@ public static class MetricsEndpoint
         {
             w.Sample("videoedge_capture_progress_age_seconds"u8, camera, c.Name, (now - c.Stats.LastProgress) / 1000.0);
         }
-        w.Family("videoedge_encode_seconds"u8, "histogram"u8, "Time to JPEG-encode one frame."u8);
+        w.Family("videoedge_encode_duration_seconds"u8, "histogram"u8, "Time to JPEG-encode one frame."u8);
         foreach (var c in all)
         {
             var histogram = c.Stats.EncodeTimes;
@@ -123,10 +121,10 @@ public static class MetricsEndpoint
             for (var i = 0; i < histogram.BucketCount; i++)
             {
                 cumulative += histogram.CountIn(i);
-                w.Bucket("videoedge_encode_seconds"u8, camera, c.Name, i < bounds.Length ? bounds[i] : double.PositiveInfinity, cumulative);
+                w.Bucket("videoedge_encode_duration_seconds"u8, camera, c.Name, i < bounds.Length ? bounds[i] : double.PositiveInfinity, cumulative);
             }
-            w.Sample("videoedge_encode_seconds_sum"u8, camera, c.Name, histogram.Sum.TotalSeconds);
-            w.Sample("videoedge_encode_seconds_count"u8, camera, c.Name, cumulative);
+            w.Sample("videoedge_encode_duration_seconds_sum"u8, camera, c.Name, histogram.Sum.TotalSeconds);
+            w.Sample("videoedge_encode_duration_seconds_count"u8, camera, c.Name, cumulative);
         }
         w.Family("videoedge_pool_frames_outstanding"u8, "gauge"u8, "Frame buffers rented and not yet returned (the hub holds the latest one)."u8);
         foreach (var c in all)
@@ -151,6 +149,8 @@ public static class MetricsEndpoint
         w.Sample("videoedge_refusals_total"u8, reason, "forbidden_origin", refusals[RefusalReason.ForbiddenOrigin]);
         w.Family("process_resident_memory_bytes"u8, "gauge"u8, "Resident memory size in bytes."u8);
         w.Sample("process_resident_memory_bytes"u8, ResidentBytes());
+        w.Family("process_start_time_seconds"u8, "gauge"u8, "Start time of the process since unix epoch in seconds."u8);
+        w.Sample("process_start_time_seconds"u8, ProcessStart.UnixSeconds);
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using VideoEdge.Cameras;
+using VideoEdge.Hosting;
 using VideoEdge.Security;
 using VideoEdge.Streaming;
 
@@ -8,8 +8,6 @@ namespace VideoEdge.Api;
 /// <summary>GET /api/state: the camera, its pipeline counters, the frame pool and every viewer.</summary>
 public static class StateEndpoint
 {
-    private static readonly long s_started = Stopwatch.GetTimestamp();
-
     public static Task HandleAsync(HttpContext context, Camera camera)
     {
         context.Response.Headers.CacheControl = "no-store";
@@ -33,7 +31,7 @@ public static class StateEndpoint
             camera.Hub.ViewerCount,
             [.. camera.Hub.Viewers.Select(w => w.Client).Select(c => new ClientDto(c.Id, c.Transport, c.Remote, c.ConnectedSince, c.Fps, c.FramesSent, c.FramesSkipped, c.BytesSent))],
             new ProcessDto(
-                Math.Round(Stopwatch.GetElapsedTime(s_started).TotalSeconds, 3),
+                Math.Round(ProcessStart.Uptime.TotalSeconds, 3),
                 Environment.WorkingSet,
                 GC.GetTotalMemory(false),
                 GC.GetTotalAllocatedBytes(false),

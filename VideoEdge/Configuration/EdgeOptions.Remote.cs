@@ -11,6 +11,9 @@ public sealed partial class EdgeOptions
     /// <summary>Larger relayed parts and pushed messages are dropped (and counted).</summary>
     public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
 
+    /// <summary>A relay follows its upstream's redirects (same host and port only); off: a redirect is a fault.</summary>
+    public bool RelayFollowRedirects { get; set; }
+
     /// <summary>The secret producers present to push to /cams/NAME/ingest; null: ingest is off.</summary>
     public string? IngestToken { get; set; }
 
@@ -27,6 +30,8 @@ public sealed partial class EdgeOptions
                 ?? (o.IngestToken!.Length >= MinIngestTokenLength ? null : $"a file holding a secret of at least {MinIngestTokenLength} characters")),
         new("max-frame-bytes", "4M", "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
             (o, v) => ParseByteSize(v, 1024, 16 * 1024 * 1024, x => o.MaxFrameBytes = x, "a size from 1K to 16M, e.g. 4M or 500K")),
+        new("relay-follow-redirects", "off", "Let mjpeg+http:// cameras follow their upstream's redirects, to the same host and port only (off: a redirect shows no signal with its target).",
+            (o, v) => ParseBool(v, x => o.RelayFollowRedirects = x), IsSwitch: true),
     ];
 
     internal static string? ParseByteSize(string v, int min, int max, Action<int> set, string allowed)

@@ -55,7 +55,15 @@ public static partial class EdgeApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge");
         foreach (var url in ServerUrls(app))
         {
-            LogServing(logger, url);
+            // Kestrel reports a Unix socket as http://unix:/path, which no browser can open.
+            if (ListenAddress.TryParse(options.Listen, out var listen, out _) && listen.UnixSocketPath is { } socket)
+            {
+                LogServingUnixSocket(logger, socket);
+            }
+            else
+            {
+                LogServing(logger, url);
+            }
         }
         await app.WaitForShutdownAsync();
         return 0;
@@ -185,6 +193,9 @@ public static partial class EdgeApp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving on {Url} (open {Url}/ in a browser; stream: {Url}/stream.mjpg, snapshot: {Url}/snapshot.jpg)")]
     private static partial void LogServing(ILogger logger, string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving on unix:{Path}, a Unix socket for a reverse proxy on this machine (nginx: proxy_pass http://unix:{Path}:;). Try it: curl --unix-socket {Path} -o snap.jpg http://localhost/snapshot.jpg")]
+    private static partial void LogServingUnixSocket(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No camera at /dev/video0: serving the built-in test pattern (choose a source with --source)")]
     private static partial void LogNoCamera(ILogger logger);

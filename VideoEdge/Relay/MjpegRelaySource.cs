@@ -9,11 +9,18 @@ namespace VideoEdge.Relay;
 /// mjpeg+http(s)://…: re-serves another server's MJPEG stream (VideoEdge, µStreamer, mjpg-streamer,
 /// an IP camera) without decoding it. Each part is checked for JPEG markers and copied once, from
 /// the receive buffer into a pooled frame, so viewers get the upstream bytes unchanged.
+/// Redirects are not followed by default (a 302 must not turn the relay into a fetcher of any
+/// address the server can reach); with --relay-follow-redirects only to the same host and port.
 /// </summary>
 public sealed class MjpegRelaySource : IFrameSource
 {
-    /// <summary>An upstream that sends nothing for this long is treated as gone (a dead peer sends no FIN).</summary>
+    /// <summary>
+    /// An upstream that delivers no valid JPEG for this long is treated as gone: a dead peer sends no
+    /// FIN, and one that sends only broken or oversized parts (or drips bytes) shows viewers nothing.
+    /// </summary>
     public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(10);
+
+    private const int MaxRedirects = 5;
 
     private readonly CaptureContext _context;
     private readonly Uri _url;
@@ -25,6 +32,8 @@ public sealed class MjpegRelaySource : IFrameSource
     private CancellationTokenSource? _watchdog;
     private int _width;
     private int _height;
+    private long _droppedSinceFrame;
+    private long _bytesSinceFrame;
 
     /// <param name="url">The upstream http:// or https:// URL (the "mjpeg+" prefix removed).</param>
     public MjpegRelaySource(CaptureContext context, string url)
@@ -50,21 +59,20 @@ public sealed class MjpegRelaySource : IFrameSource
 
     public void Open(CancellationToken cancellation)
     {
-        _http ??= new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        using var request = new HttpRequestMessage(HttpMethod.Get, _url);
-        request.Headers.Authorization = _authorization;
+        // Redirects are checked here, not by the handler: it follows them to any host or port.
+        _http ??= new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         _watchdog.CancelAfter(StallTimeout);
-        try
+        var url = _url;
+        for (var redirects = 0; ; redirects++)
         {
-            _response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, _watchdog.Token);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            throw new SourceFaultException(ex is OperationCanceledException
-                ? $"'{Description}' did not answer within {StallTimeout.TotalSeconds:0} s"
-                : $"cannot connect to '{Description}': {ex.Message}", ex);
+            _response = Send(url, cancellation);
+            if ((int)_response.StatusCode is not (301 or 302 or 303 or 307 or 308))
+            {
+                break;
+            }
+            url = RedirectTarget(url, _response, redirects);
+            _response.Dispose();
         }
         if (!_response.IsSuccessStatusCode)
         {
@@ -78,8 +86,61 @@ public sealed class MjpegRelaySource : IFrameSource
         var boundary = type.Parameters.FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value;
         _parser = new MultipartMjpegParser(boundary, _context.Options.MaxFrameBytes);
         _stream = _response.Content.ReadAsStream(_watchdog.Token);
+        _droppedSinceFrame = 0;
+        _bytesSinceFrame = 0;
+        // From here the watchdog is reset by valid frames only (see Capture).
+        _watchdog.CancelAfter(StallTimeout);
         // A blocking read cannot be cancelled; disposing the response ends it (on stop or stall).
         _watchdog.Token.UnsafeRegister(static r => ((HttpResponseMessage)r!).Dispose(), _response);
+    }
+
+    private HttpResponseMessage Send(Uri url, CancellationToken cancellation)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = _authorization;
+        try
+        {
+            return _http!.Send(request, HttpCompletionOption.ResponseHeadersRead, _watchdog!.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            throw new SourceFaultException(ex is OperationCanceledException
+                ? $"'{Description}' did not answer within {StallTimeout.TotalSeconds:0} s"
+                : $"cannot connect to '{Description}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Where a redirect may be followed to: only with --relay-follow-redirects, only over http(s) to
+    /// the configured host and port (the credentials from the URL go there too). Anything else is a
+    /// fault whose reason says why, so the user can configure the final URL instead.
+    /// </summary>
+    private Uri RedirectTarget(Uri from, HttpResponseMessage response, int redirects)
+    {
+        var code = (int)response.StatusCode;
+        if (response.Headers.Location is not { } location)
+        {
+            throw new SourceFaultException($"'{Description}' answered HTTP {code} without a valid Location");
+        }
+        var target = location.IsAbsoluteUri ? location : new Uri(from, location);
+        // Scheme, host and path only: a query or user info in the Location may hold a secret.
+        var shown = target.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        if (!_context.Options.RelayFollowRedirects)
+        {
+            throw new SourceFaultException($"'{Description}' redirects (HTTP {code}) to {shown}: not followed (configure that URL, or --relay-follow-redirects for redirects on the same host)");
+        }
+        if (target.Scheme is not ("http" or "https")
+            || !string.Equals(target.IdnHost, _url.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || target.Port != _url.Port)
+        {
+            throw new SourceFaultException($"'{Description}' redirects (HTTP {code}) to {shown}: not followed, it is not the same host and port");
+        }
+        if (redirects >= MaxRedirects)
+        {
+            throw new SourceFaultException($"'{Description}' redirects more than {MaxRedirects} times");
+        }
+        return target;
     }
 
     public Frame? Capture(CancellationToken cancellation)
@@ -99,6 +160,9 @@ public sealed class MjpegRelaySource : IFrameSource
             }
             if (status == PartStatus.Part && JpegHeader.TryInspect(part, out var width, out var height))
             {
+                _watchdog!.CancelAfter(StallTimeout);
+                _droppedSinceFrame = 0;
+                _bytesSinceFrame = 0;
                 _context.Stats.CountCaptured();
                 _context.Stats.CountPassthrough();
                 var frame = _context.Pool.RentCopy(part);
@@ -111,6 +175,7 @@ public sealed class MjpegRelaySource : IFrameSource
             {
                 // Too large, or not a whole JPEG: one bad part costs only itself.
                 _context.Stats.CountDropped();
+                _droppedSinceFrame++;
                 continue;
             }
             Read(parser, cancellation);
@@ -122,22 +187,24 @@ public sealed class MjpegRelaySource : IFrameSource
         int n;
         try
         {
-            _watchdog!.CancelAfter(StallTimeout);
             n = _stream!.Read(parser.GetWriteMemory().Span);
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException or OperationCanceledException)
         {
             cancellation.ThrowIfCancellationRequested();
-            throw new SourceFaultException(_watchdog!.IsCancellationRequested
-                ? $"'{Description}' sent nothing for {StallTimeout.TotalSeconds:0} s"
-                : $"lost '{Description}': {ex.Message}", ex);
+            throw new SourceFaultException(_watchdog!.IsCancellationRequested ? StallReason() : $"lost '{Description}': {ex.Message}", ex);
         }
         if (n == 0)
         {
             throw new SourceFaultException($"'{Description}' ended the stream");
         }
+        _bytesSinceFrame += n;
         parser.Advance(n);
     }
+
+    private string StallReason() => _bytesSinceFrame == 0
+        ? $"'{Description}' sent nothing for {StallTimeout.TotalSeconds:0} s"
+        : $"'{Description}' sends no valid JPEG: {_droppedSinceFrame} dropped, {_bytesSinceFrame} bytes in {StallTimeout.TotalSeconds:0} s";
 
     public void Close()
     {

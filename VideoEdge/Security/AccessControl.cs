@@ -50,7 +50,11 @@ public static partial class AccessControl
                 var outcome = credentials.Check(request);
                 if (outcome != Credentials.Outcome.Accepted)
                 {
-                    refusals.Record(RefusalReason.Unauthorized, context, outcome == Credentials.Outcome.Missing ? "no credentials" : "wrong credentials");
+                    // No credentials at all is the first step of a challenge (ffmpeg, VLC and browsers
+                    // send them only after this 401): normal, so it is logged at debug; wrong ones warn.
+                    var missing = outcome == Credentials.Outcome.Missing;
+                    refusals.Record(RefusalReason.Unauthorized, context, missing ? "no credentials" : "wrong credentials",
+                        missing ? LogLevel.Debug : LogLevel.Warning);
                     context.Response.Headers.WWWAuthenticate = credentials.Challenge;
                     return ApiProblem.Create(StatusCodes.Status401Unauthorized, "Authentication required",
                         "This camera needs credentials: HTTP Basic, 'Authorization: Bearer TOKEN' or '?token=TOKEN'.").WriteAsync(context);

@@ -33,9 +33,14 @@ public sealed partial class Refusals(ILoggerFactory loggerFactory)
 
     public long this[RefusalReason reason] => Interlocked.Read(ref _counts[(int)reason]);
 
-    public void Record(RefusalReason reason, HttpContext context, string detail)
+    /// <param name="level">Warning by default; Debug for refusals that are a normal step of a protocol.</param>
+    public void Record(RefusalReason reason, HttpContext context, string detail, LogLevel level = LogLevel.Warning)
     {
         Interlocked.Increment(ref _counts[(int)reason]);
+        if (!_logger.IsEnabled(level))
+        {
+            return;
+        }
         long suppressedBefore;
         lock (_lock)
         {
@@ -54,23 +59,32 @@ public sealed partial class Refusals(ILoggerFactory loggerFactory)
             _suppressed = 0;
         }
         var remote = Describe(context.Connection);
-        // The path only: a query string may carry ?token=.
-        var path = LogText.Safe(context.Request.Path.Value ?? "/");
+        var path = LogText.Safe(PathForLog(context.Request));
         if (suppressedBefore > 0)
         {
-            LogRefusedAfterSuppressed(_logger, LogText.Safe(context.Request.Method), path, remote, detail, suppressedBefore);
+            LogRefusedAfterSuppressed(_logger, level, LogText.Safe(context.Request.Method), path, remote, detail, suppressedBefore);
         }
         else
         {
-            LogRefused(_logger, LogText.Safe(context.Request.Method), path, remote, detail);
+            LogRefused(_logger, level, LogText.Safe(context.Request.Method), path, remote, detail);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: {Detail}")]
-    private static partial void LogRefused(ILogger logger, string method, string path, string remote, string detail);
+    /// <summary>
+    /// The path, plus mjpg-streamer's ?action= (else /?action=stream reads as "GET /"); never the rest
+    /// of the query string, which may carry ?token=.
+    /// </summary>
+    private static string PathForLog(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "/";
+        return request.Query.TryGetValue("action", out var action) ? path + "?action=" + action : path;
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: {Detail} ({Suppressed} earlier refusals not logged: too many at once)")]
-    private static partial void LogRefusedAfterSuppressed(ILogger logger, string method, string path, string remote, string detail, long suppressed);
+    [LoggerMessage(Message = "Refused {Method} {Path} from {Remote}: {Detail}")]
+    private static partial void LogRefused(ILogger logger, LogLevel level, string method, string path, string remote, string detail);
+
+    [LoggerMessage(Message = "Refused {Method} {Path} from {Remote}: {Detail} ({Suppressed} earlier refusals not logged: too many at once)")]
+    private static partial void LogRefusedAfterSuppressed(ILogger logger, LogLevel level, string method, string path, string remote, string detail, long suppressed);
 
     /// <summary>
     /// "address:port", or the address alone when the port is unknown (a trusted proxy's X-Forwarded-For

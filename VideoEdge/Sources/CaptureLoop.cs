@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Imaging;
 
@@ -119,10 +120,12 @@ public sealed partial class CaptureLoop : IDisposable
             _state = CaptureState.Offline;
             wokenAt = 0;
             failures++;
-            if (reason != lastLoggedReason)
+            // The same fault with other counts (e.g. "12 dropped" then "15 dropped") is logged once.
+            var shape = Digits().Replace(reason, "#");
+            if (shape != lastLoggedReason)
             {
                 LogOffline(_logger, _context.CameraName, _source.Description, reason);
-                lastLoggedReason = reason;
+                lastLoggedReason = shape;
             }
             _started.TrySetResult();
             ShowNoSignalUntil(DateTime.UtcNow + _source.RetryDelay(failures), reason, token);
@@ -217,6 +220,9 @@ public sealed partial class CaptureLoop : IDisposable
         _demandArrived.Dispose();
         _stop.Dispose();
     }
+
+    [GeneratedRegex("[0-9]+")]
+    private static partial Regex Digits();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: {Kind} source '{Description}' open at {Width}x{Height} {Fps} fps")]
     private static partial void LogOpened(ILogger logger, string camera, string kind, string description, int width, int height, double fps);

@@ -35,13 +35,13 @@ public static class OptionsParser
                 {
                     if (spec.Apply(options, item) is { } itemError)
                     {
-                        return (null, $"{spec.EnvironmentVariable}={item}: expected {itemError}");
+                        return (null, $"{spec.EnvironmentVariable}={Security.SourceText.Redact(item)}: expected {itemError}");
                     }
                 }
             }
             else if (spec.Apply(options, value) is { } error)
             {
-                return (null, $"{spec.EnvironmentVariable}={value}: expected {error}");
+                return (null, $"{spec.EnvironmentVariable}={Security.SourceText.Redact(value)}: expected {error}");
             }
         }
 
@@ -84,7 +84,7 @@ public static class OptionsParser
             }
             if (spec.Apply(options, value) is { } error)
             {
-                return (null, $"--{name} {value}: expected {error}");
+                return (null, $"--{name} {Security.SourceText.Redact(value)}: expected {error}");
             }
         }
         return options.ValidateSecurity() is { } invalid ? (null, invalid) : (options, null);

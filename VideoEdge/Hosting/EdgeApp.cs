@@ -175,7 +175,7 @@ public static partial class EdgeApp
             }
             if (SourceFactory.Validate(source) is { } problem)
             {
-                return $"--source {source}: expected {problem}";
+                return $"--source {SourceText.Redact(source)}: expected {problem}";
             }
             if (source == SourceFactory.RemoteKind && options.IngestToken is null)
             {

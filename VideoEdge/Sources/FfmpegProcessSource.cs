@@ -39,7 +39,7 @@ public sealed class FfmpegProcessSource : IFrameSource
     }
 
     public string Kind => "url";
-    public string Description => RedactCredentials(_url);
+    public string Description => Security.SourceText.Redact(_url);
     public int Width => _width;
     public int Height => _height;
     public double Fps => _context.Options.Fps;
@@ -209,10 +209,4 @@ public sealed class FfmpegProcessSource : IFrameSource
     public TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1)));
 
     public void Dispose() => Close();
-
-    /// <summary>The URL as shown in /api/state and logs: a password in it is replaced by ***.</summary>
-    internal static string RedactCredentials(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
-            ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal)
-            : url;
 }

@@ -114,6 +114,7 @@ public static partial class EdgeApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseClientErrors();
         app.UseAccessControl();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapCameraEndpoints();

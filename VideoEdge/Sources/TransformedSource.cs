@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VideoEdge.Frames;
 using VideoEdge.Imaging;
+using VideoEdge.Security;
 
 namespace VideoEdge.Sources;
 
@@ -11,12 +12,10 @@ namespace VideoEdge.Sources;
 /// </summary>
 public sealed partial class TransformedSource(IFrameSource inner, FrameTransform transform, CaptureContext context) : IFrameSource
 {
-    /// <summary>Oversized frames are counted always but logged at most this often, whatever a peer sends.</summary>
-    private static readonly long OversizedLogIntervalMs = 60_000;
-
+    /// <summary>Oversized frames are counted always but logged at most once a minute, whatever a peer sends.</summary>
+    private readonly LogBudget _oversizedLog = new(TimeSpan.FromMinutes(1));
     private readonly ILogger _logger = context.LoggerFactory.CreateLogger("VideoEdge.Capture");
     private long _oversized;
-    private long _oversizedLoggedAt = -OversizedLogIntervalMs;
 
     public string Kind => inner.Kind;
     public string Description => inner.Description;
@@ -50,10 +49,8 @@ public sealed partial class TransformedSource(IFrameSource inner, FrameTransform
             frame.Release();
             context.Stats.CountDropped();
             _oversized++;
-            var now = Environment.TickCount64;
-            if (now - _oversizedLoggedAt >= OversizedLogIntervalMs)
+            if (_oversizedLog.TryTake(out _))
             {
-                _oversizedLoggedAt = now;
                 LogOversized(_logger, context.CameraName, width, height, context.Options.MaxFramePixels, _oversized);
             }
             return null;

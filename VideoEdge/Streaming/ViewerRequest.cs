@@ -79,7 +79,8 @@ public static class ViewerRequest
                     socket.SetRawSocketOption(IpProtoTcp, TcpNotSentLowAt, value);
                 }
             }
-            catch (System.Net.Sockets.SocketException)
+            // A viewer that resets right after the upgrade leaves a closed socket behind.
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
             {
             }
         }

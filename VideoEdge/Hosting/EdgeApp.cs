@@ -37,6 +37,7 @@ public static partial class EdgeApp
             return 2;
         }
 
+        ConnectionCap.RaiseFileLimit();
         await using var app = Build(options);
         try
         {
@@ -48,6 +49,10 @@ public static partial class EdgeApp
             return 2;
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge");
+        if (app.Services.GetService<ConnectionCap>() is { } cap && options.MaxClients > cap.Limit)
+        {
+            ConnectionCap.LogMaxClientsOverCap(logger, options.MaxClients, cap.Limit, cap.SoftLimit, cap.Reserve);
+        }
         foreach (var url in ServerUrls(app))
         {
             LogServing(logger, url);
@@ -79,8 +84,17 @@ public static partial class EdgeApp
         builder.AddEdgeSystemd();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJsonContext.Default));
+        var connectionCap = ConnectionCap.ForThisProcess(CameraSources(options).Count());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            void Cap(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+            {
+                if (connectionCap is not null)
+                {
+                    listen.Use(connectionCap.Middleware(() => kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Connections")));
+                }
+            }
+
             kestrel.AddServerHeader = false;
             var limits = kestrel.Limits;
             limits.MaxRequestLineSize = 4 * 1024;
@@ -94,15 +108,23 @@ public static partial class EdgeApp
             ListenAddress.TryParse(options.Listen, out var listen, out _);
             if (listen.UnixSocketPath is not null)
             {
-                kestrel.ListenUnixSocket(listen.UnixSocketPath);
+                kestrel.ListenUnixSocket(listen.UnixSocketPath, Cap);
             }
             else
             {
-                kestrel.Listen(listen.Address!, listen.Port, l => Tls.Configure(l, options));
+                kestrel.Listen(listen.Address!, listen.Port, l =>
+                {
+                    Cap(l);
+                    Tls.Configure(l, options);
+                });
             }
         });
 
         builder.Services.AddSingleton(options);
+        if (connectionCap is not null)
+        {
+            builder.Services.AddSingleton(connectionCap);
+        }
         builder.Services.AddSingleton(sp => CreateCameras(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<CameraService>();
         builder.Services.AddAccessControl();

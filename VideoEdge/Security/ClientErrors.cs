@@ -52,6 +52,7 @@ public static partial class ClientErrors
     [LoggerMessage(Level = LogLevel.Information, Message = "Bad request {Method} {Path} from {Remote}: {Status} {Reason} ({LeftOut} more client errors since the last line)")]
     private static partial void LogBadRequest(ILogger logger, string method, string path, string remote, int status, string reason, long leftOut);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} from {Remote}: the client went away mid-request ({Exception}; {LeftOut} more client errors since the last line)")]
+    // Debug: viewers leave mid-request all the time; it is worth a line only when looking for it.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} from {Remote}: the client went away mid-request ({Exception}; {LeftOut} more client errors since the last line)")]
     private static partial void LogClientGone(ILogger logger, string method, string path, string remote, string exception, long leftOut);
 }

@@ -71,6 +71,9 @@ public sealed class EndpointTests : IAsyncLifetime
     [InlineData("/stream.mjpg?fps=-1")]
     [InlineData("/stream.mjpg?fps=0")]
     [InlineData("/stream.mjpg?fps=1e9")]
+    [InlineData("/stream.mjpg?fps=0.0000001")]
+    [InlineData("/stream.mjpg?fps=0.09")]
+    [InlineData("/ws?fps=0.0000001")]
     [InlineData("/stream.mjpg?fps=NaN")]
     [InlineData("/stream.mjpg?fps=1&fps=2")]
     [InlineData("/ws?fps=abc")]
@@ -90,6 +93,25 @@ public sealed class EndpointTests : IAsyncLifetime
 
         var after = (await viewer.ReadPartAsync()).Sequence;
         Assert.Equal(before + 1, after);
+    }
+
+    [Theory]
+    [InlineData("0.0000001")]
+    [InlineData("0.05")]
+    public async Task A_websocket_asking_for_a_tiny_fps_is_refused_with_400_before_the_upgrade(string fps)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() =>
+            socket.ConnectAsync(new Uri(_server.WebSocketBase, "/ws?fps=" + fps), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task The_slowest_fps_cap_streams()
+    {
+        await using var viewer = await MjpegClient.ConnectAsync(_server.BaseUrl + "/stream.mjpg?fps=0.1");
+        Assert.True(Jpeg.HasMarkers((await viewer.ReadPartAsync()).Body));
     }
 
     [Fact]

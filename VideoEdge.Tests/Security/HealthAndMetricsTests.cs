@@ -20,14 +20,18 @@ namespace VideoEdge.Tests.Security;
 public sealed partial class HealthAndMetricsTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Healthz_is_open_and_200_while_frames_flow()
+    public async Task Healthz_is_open_and_200_while_frames_flow_and_details_need_credentials()
     {
         await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "320x240", "--auth-token", "secret-token-42");
         await server.WaitForFramesAsync();
         using var response = await server.Http.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("ok\nmain: streaming\n", await response.Content.ReadAsStringAsync());
+        // Without credentials only the verdict: the per-camera lines name sources and their faults.
+        Assert.Equal("ok\n", await response.Content.ReadAsStringAsync());
+        using var authorized = new HttpRequestMessage(HttpMethod.Get, "/healthz") { Headers = { { "Authorization", "Bearer secret-token-42" } } };
+        using var detailed = await server.Http.SendAsync(authorized);
+        Assert.Equal("ok\nmain: streaming\n", await detailed.Content.ReadAsStringAsync());
         using var head = await server.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
     }

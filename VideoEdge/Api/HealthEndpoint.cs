@@ -7,7 +7,8 @@ namespace VideoEdge.Api;
 /// <summary>
 /// GET /healthz for probes: 200 while every camera's capture loop makes progress (frames flow, or
 /// the no-signal picture is being shown while the source is retried), 503 when one has stalled.
-/// One line per camera says which state it is in.
+/// One line per camera says which state it is in; with authentication on, only to a client that
+/// presents credentials (probes need none, and the lines name sources and their faults).
 /// </summary>
 public static class HealthEndpoint
 {
@@ -46,7 +47,9 @@ public static class HealthEndpoint
             }
             text.Append('\n');
         }
-        var body = Encoding.UTF8.GetBytes((healthy ? "ok\n" : "unhealthy\n") + text);
+        var credentials = context.RequestServices.GetRequiredService<Security.Credentials>();
+        var details = !credentials.Enabled || credentials.Check(context.Request) == Security.Credentials.Outcome.Accepted;
+        var body = Encoding.UTF8.GetBytes((healthy ? "ok\n" : "unhealthy\n") + (details ? text.ToString() : ""));
         var response = context.Response;
         response.StatusCode = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         response.ContentType = "text/plain; charset=utf-8";

@@ -9,7 +9,7 @@ public sealed record LimitsDto(int MaxClients, int MaxClientsPerIp, int Streams,
     public static LimitsDto From(ViewerAdmission admission, Refusals refusals) => new(
         admission.MaxClients, admission.MaxClientsPerIp, admission.Active,
         new RefusalsDto(refusals[RefusalReason.TooManyClients], refusals[RefusalReason.TooManyFromAddress],
-            refusals[RefusalReason.Unauthorized], refusals[RefusalReason.ForbiddenOrigin]));
+            refusals[RefusalReason.Unauthorized], refusals[RefusalReason.ForbiddenOrigin], refusals[RefusalReason.IngestToken]));
 }
 
-public sealed record RefusalsDto(long TooManyClients, long TooManyFromAddress, long Unauthorized, long ForbiddenOrigin);
+public sealed record RefusalsDto(long TooManyClients, long TooManyFromAddress, long Unauthorized, long ForbiddenOrigin, long IngestToken);

@@ -147,6 +147,7 @@ public static class MetricsEndpoint
         w.Sample("videoedge_refusals_total"u8, reason, "max_clients_per_ip", refusals[RefusalReason.TooManyFromAddress]);
         w.Sample("videoedge_refusals_total"u8, reason, "unauthorized", refusals[RefusalReason.Unauthorized]);
         w.Sample("videoedge_refusals_total"u8, reason, "forbidden_origin", refusals[RefusalReason.ForbiddenOrigin]);
+        w.Sample("videoedge_refusals_total"u8, reason, "ingest_token", refusals[RefusalReason.IngestToken]);
         w.Family("process_resident_memory_bytes"u8, "gauge"u8, "Resident memory size in bytes."u8);
         w.Sample("process_resident_memory_bytes"u8, ResidentBytes());
         w.Family("process_start_time_seconds"u8, "gauge"u8, "Start time of the process since unix epoch in seconds."u8);

@@ -11,6 +11,16 @@ public sealed partial class EdgeOptions
     public bool FlipVertical { get; set; }
     public double Scale { get; set; } = 1;
 
+    /// <summary>Frames declaring more pixels than this are dropped before the transform decodes them; 0: the default.</summary>
+    public long MaxFramePixelsGiven { get; set; }
+
+    /// <summary>
+    /// A JPEG says its size in 10 bytes and OpenCV allocates whatever it says before it reads a pixel:
+    /// a 44 KB frame claiming 32000×32000 costs 3 GB. The default admits the configured size and
+    /// anything up to 4096×4096 (about 50 MB decoded).
+    /// </summary>
+    public long MaxFramePixels => MaxFramePixelsGiven > 0 ? MaxFramePixelsGiven : Math.Max((long)Width * Height, 4096L * 4096);
+
     public bool TransformRequested => Overlay is not null || Rotate != 0 || FlipHorizontal || FlipVertical || Scale != 1;
 
     internal static IEnumerable<OptionSpec> TransformSpecs =>
@@ -37,5 +47,34 @@ public sealed partial class EdgeOptions
             }, PerCamera: true),
         new("scale", "1", "Resize the picture by this factor, e.g. 0.5 for half width and height (a decode and an encode per frame).",
             (o, v) => ParseDouble(v, 0.1, 2, x => o.Scale = x, "a factor from 0.1 to 2"), PerCamera: true),
+        new("max-frame-pixels", "auto", "With a transform on: frames whose JPEG header declares more pixels than this (WxH, or a pixel count) are dropped before they are decoded. auto = the larger of --resolution and 4096x4096.",
+            (o, v) => ParseFramePixels(o, v), PerCamera: true),
     ];
+
+    private static string? ParseFramePixels(EdgeOptions o, string v)
+    {
+        const string allowed = "auto, WIDTHxHEIGHT (e.g. 1920x1080) or a pixel count from 256 to 1000000000";
+        var text = v.Trim().ToLowerInvariant();
+        if (text == "auto")
+        {
+            o.MaxFramePixelsGiven = 0;
+            return null;
+        }
+        var parts = text.Split('x');
+        long pixels = 1;
+        foreach (var part in parts)
+        {
+            if (parts.Length > 2 || !long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n is < 1 or > 1_000_000_000)
+            {
+                return allowed;
+            }
+            pixels *= n;
+        }
+        if (pixels is < 256 or > 1_000_000_000)
+        {
+            return allowed;
+        }
+        o.MaxFramePixelsGiven = pixels;
+        return null;
+    }
 }

@@ -50,13 +50,13 @@ public static class OptionsParser
                 {
                     if (Apply(spec, options, item, "env " + spec.EnvironmentVariable) is { } itemError)
                     {
-                        return (null, $"{spec.EnvironmentVariable}={item}: expected {itemError}");
+                        return (null, $"{spec.EnvironmentVariable}={Security.SourceText.Redact(item)}: expected {itemError}");
                     }
                 }
             }
             else if (Apply(spec, options, value, "env " + spec.EnvironmentVariable) is { } error)
             {
-                return (null, $"{spec.EnvironmentVariable}={value}: expected {error}");
+                return (null, $"{spec.EnvironmentVariable}={Security.SourceText.Redact(value)}: expected {error}");
             }
         }
 
@@ -99,7 +99,7 @@ public static class OptionsParser
             }
             if (Apply(spec, options, value, "flag " + spec.Flag) is { } error)
             {
-                return (null, $"--{name} {value}: expected {error}");
+                return (null, $"--{name} {Security.SourceText.Redact(value)}: expected {error}");
             }
         }
         if (options.ValidateSecurity() is { } invalid || (invalid = BuildCameras(options)) is not null)

@@ -42,6 +42,7 @@ public static partial class EdgeApp
             return 0;
         }
 
+        ConnectionCap.RaiseFileLimit();
         await using var app = Build(options);
         try
         {
@@ -53,6 +54,10 @@ public static partial class EdgeApp
             return 2;
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge");
+        if (app.Services.GetService<ConnectionCap>() is { } cap && options.MaxClients > cap.Limit)
+        {
+            ConnectionCap.LogMaxClientsOverCap(logger, options.MaxClients, cap.Limit, cap.SoftLimit, cap.Reserve);
+        }
         foreach (var url in ServerUrls(app))
         {
             // Kestrel reports a Unix socket as http://unix:/path, which no browser can open.
@@ -92,8 +97,17 @@ public static partial class EdgeApp
         builder.AddEdgeSystemd();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, EdgeJsonContext.Default));
+        var connectionCap = ConnectionCap.ForThisProcess(options.CameraConfigs.Count);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            void Cap(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+            {
+                if (connectionCap is not null)
+                {
+                    listen.Use(connectionCap.Middleware(() => kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Connections")));
+                }
+            }
+
             kestrel.AddServerHeader = false;
             var limits = kestrel.Limits;
             limits.MaxRequestLineSize = 4 * 1024;
@@ -107,15 +121,23 @@ public static partial class EdgeApp
             ListenAddress.TryParse(options.Listen, out var listen, out _);
             if (listen.UnixSocketPath is not null)
             {
-                kestrel.ListenUnixSocket(listen.UnixSocketPath);
+                kestrel.ListenUnixSocket(listen.UnixSocketPath, Cap);
             }
             else
             {
-                kestrel.Listen(listen.Address!, listen.Port, l => Tls.Configure(l, options));
+                kestrel.Listen(listen.Address!, listen.Port, l =>
+                {
+                    Cap(l);
+                    Tls.Configure(l, options);
+                });
             }
         });
 
         builder.Services.AddSingleton(options);
+        if (connectionCap is not null)
+        {
+            builder.Services.AddSingleton(connectionCap);
+        }
         builder.Services.AddSingleton(sp => CreateCameras(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<CameraService>();
         builder.Services.AddAccessControl();
@@ -132,6 +154,7 @@ public static partial class EdgeApp
 
         var app = builder.Build();
         app.UseTrustedProxies();
+        app.UseClientErrors();
         app.UseAccessControl();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapCameraEndpoints();
@@ -174,7 +197,7 @@ public static partial class EdgeApp
         {
             if (SourceFactory.Validate(source) is { } problem)
             {
-                return $"--source {source}: expected {problem}";
+                return $"--source {SourceText.Redact(source)}: expected {problem}";
             }
             if (source == SourceFactory.RemoteKind && options.IngestToken is null)
             {

@@ -42,11 +42,11 @@ public sealed class MjpegRelaySource : IFrameSource
         _url = new Uri(url);
         if (_url.UserInfo.Length > 0)
         {
-            // Credentials in the URL become Basic auth; they never appear in Description or logs.
+            // Credentials in the URL become Basic auth; like a query string, they never appear in Description or logs.
             _authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(_url.UserInfo))));
             _url = new UriBuilder(_url) { UserName = "", Password = "" }.Uri;
         }
-        Description = "mjpeg+" + _url;
+        Description = Security.SourceText.Redact("mjpeg+" + _url);
         _width = context.Options.Width;
         _height = context.Options.Height;
     }

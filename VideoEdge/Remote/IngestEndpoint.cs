@@ -47,8 +47,17 @@ public static partial class IngestEndpoint
                 "This server accepts no pushed frames; start it with --ingest-token and a --camera NAME=remote.").WriteAsync(context);
             return;
         }
+        var refusals = services.GetRequiredService<Security.Refusals>();
+        if (refusals.IsIngestLockedOut(context, out var retryAfter))
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ApiProblem.Create(StatusCodes.Status429TooManyRequests, "Too many wrong tokens",
+                "This address presented too many wrong ingest tokens; try again later.").WriteAsync(context);
+            return;
+        }
         if (!IngestToken.IsPresentedBy(context, token))
         {
+            refusals.RecordIngestFailure(context);
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await ApiProblem.Create(StatusCodes.Status401Unauthorized, "Token required",
                 "Present the ingest token as 'Authorization: Bearer TOKEN' (or ?token=TOKEN).").WriteAsync(context);

@@ -97,13 +97,15 @@ public sealed partial class CaptureLoop : IDisposable
             {
                 break;
             }
+            // Reasons are shown to viewers (no-signal picture, /healthz) and often quote the URL
+            // (ffmpeg's errors do): redacted here, once, for all of them.
             catch (SourceFaultException ex)
             {
-                reason = ex.Message;
+                reason = Security.SourceText.Redact(ex.Message);
             }
             catch (Exception ex)
             {
-                reason = "capture failed: " + ex.Message;
+                reason = Security.SourceText.Redact("capture failed: " + ex.Message);
                 LogUnexpected(_logger, _context.CameraName, ex);
             }
             finally

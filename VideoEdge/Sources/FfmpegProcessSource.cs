@@ -11,7 +11,7 @@ namespace VideoEdge.Sources;
 public static class FfmpegProcessSource
 {
     public static ChildProcessSource Create(CaptureContext context, string url) =>
-        new(context, "url", RedactCredentials(url), "ffmpeg", Arguments(context, url),
+        new(context, "url", Security.SourceText.Redact(url), "ffmpeg", Arguments(context, url),
             notFoundHint: "network streams need it: apt-get install ffmpeg", programEncodes: true);
 
     private static string[] Arguments(CaptureContext context, string url)
@@ -30,10 +30,4 @@ public static class FfmpegProcessSource
             "-f", "mjpeg", "pipe:1",
         ];
     }
-
-    /// <summary>The URL as shown in /api/state and logs: a password in it is replaced by ***.</summary>
-    internal static string RedactCredentials(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
-            ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal)
-            : url;
 }

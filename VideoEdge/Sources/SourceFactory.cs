@@ -60,7 +60,7 @@ public static class SourceFactory
         {
             var words = ExecCommand.Split(source[ExecCommand.Prefix.Length..], out _)!;
             // Secrets in arguments (an rtsp://user:password@ URL given to ffmpeg) stay out of the description.
-            var description = ExecCommand.Prefix + ExecCommand.Join(words.Select(FfmpegProcessSource.RedactCredentials));
+            var description = ExecCommand.Prefix + ExecCommand.Join(words.Select(Security.SourceText.Redact));
             return new ChildProcessSource(context, "exec", description, words[0], [.. words.Skip(1)]);
         }
         if (source.StartsWith(RelayPrefix, StringComparison.Ordinal))

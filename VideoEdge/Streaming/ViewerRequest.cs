@@ -10,6 +10,12 @@ public static class ViewerRequest
 {
     public const double MaxFps = 240;
 
+    /// <summary>
+    /// The slowest cap a viewer may ask for, as for --fps: one frame in ten seconds. Below it the frame
+    /// interval outgrows what the send deadline and timers take (?fps=0.0000001 threw mid-stream).
+    /// </summary>
+    public const double MinFps = 0.1;
+
     /// <summary>The ?fps= cap (0 = none), or a problem to answer with 400.</summary>
     public static bool TryReadFps(HttpContext context, out double fps, out ApiProblem? problem)
     {
@@ -22,11 +28,11 @@ public static class ViewerRequest
         }
         if (values.Count == 1
             && double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out fps)
-            && fps is > 0 and <= MaxFps && double.IsFinite(fps))
+            && fps is >= MinFps and <= MaxFps)
         {
             return true;
         }
-        problem = ApiProblem.BadRequest("Invalid fps", $"'fps' must appear once, as a number greater than 0 and at most {MaxFps}.");
+        problem = ApiProblem.BadRequest("Invalid fps", $"'fps' must appear once, as a number from {MinFps} to {MaxFps} (frames per second).");
         return false;
     }
 
@@ -74,7 +80,8 @@ public static class ViewerRequest
                     socket.SetRawSocketOption(IpProtoTcp, TcpNotSentLowAt, value);
                 }
             }
-            catch (System.Net.Sockets.SocketException)
+            // A viewer that resets right after the upgrade leaves a closed socket behind.
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
             {
             }
         }

@@ -7,8 +7,8 @@ namespace VideoEdge.Tests.Deployment;
 /// Every program a test starts must be installed by test.sh, so that the suite passes on a fresh machine
 /// and not only where someone installed it by hand (ustreamer was missed that way). The programs are
 /// found in the tests' own source: the first string argument of every process start, and every absolute
-/// /usr/bin path; each must be on this machine and come from a Debian package that test.sh installs
-/// (or an essential one, which every Debian has).
+/// /usr/bin path; each must be on this machine and come from a Debian package that test.sh installs, or
+/// that one of those depends on directly, or an essential one (which every Debian has).
 /// </summary>
 public sealed partial class TestProgramsTests
 {
@@ -40,7 +40,7 @@ public sealed partial class TestProgramsTests
             {
                 problems.Add($"{program} (started in {where}) at {path} belongs to no Debian package");
             }
-            else if (!installed.Contains(package) && !IsEssential(package))
+            else if (!installed.Contains(package) && !IsEssential(package) && !installed.Any(listed => DependsOn(listed, package)))
             {
                 problems.Add($"{program} (started in {where}) comes from package '{package}', which test.sh does not install");
             }
@@ -145,6 +145,11 @@ public sealed partial class TestProgramsTests
         }
         return null;
     }
+
+    /// <summary>Whether a listed package pulls this one in directly (python3 → python3-minimal, which ships /usr/bin/python3).</summary>
+    private static bool DependsOn(string listed, string package) =>
+        Dpkg("dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", listed) is (0, var depends)
+        && depends.Split(',', '|').Select(d => d.Trim().Split(' ', ':')[0]).Contains(package);
 
     private static bool IsEssential(string package) =>
         Dpkg("dpkg-query", "-W", "-f=${Essential}", package) is (0, "yes");

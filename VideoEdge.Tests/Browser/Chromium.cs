@@ -8,26 +8,16 @@ namespace VideoEdge.Tests.Browser;
 /// Debian's Chromium, headless, with a fresh profile, driven over the DevTools protocol. Nothing is
 /// downloaded: the browser is the system one and the protocol is plain JSON over a WebSocket.
 /// </summary>
-public sealed class Chromium : IAsyncDisposable
+public sealed class Chromium(Process process, DirectoryInfo profile, CdpConnection connection)
+    : BrowserProcess(process, profile, connection, "Browser.close")
 {
     public const string ExecutablePath = "/usr/bin/chromium";
-    private readonly Process _process;
-    private readonly DirectoryInfo _profile;
-
-    private Chromium(Process process, DirectoryInfo profile, CdpConnection connection)
-    {
-        _process = process;
-        _profile = profile;
-        Connection = connection;
-    }
-
-    public CdpConnection Connection { get; }
 
     /// <summary>Chromium's own pid and its helpers (renderer, GPU, network) as the browser reports them.</summary>
     public async Task<int[]> ProcessIdsAsync()
     {
         var info = await Connection.SendAsync("SystemInfo.getProcessInfo");
-        return [.. info.GetProperty("processInfo").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()).Append(_process.Id).Distinct()];
+        return [.. info.GetProperty("processInfo").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()).Append(Process.Id).Distinct()];
     }
 
     public static async Task<Chromium> LaunchAsync()
@@ -128,32 +118,5 @@ public sealed class Chromium : IAsyncDisposable
             ["flatten"] = true,
         })).GetProperty("sessionId").GetString()!;
         return await BrowserPage.AttachAsync(Connection, context, target, session);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await Connection.SendAsync("Browser.close").WaitAsync(timeout.Token);
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is CdpException or OperationCanceledException or TimeoutException or JsonException)
-        {
-        }
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        await Connection.DisposeAsync();
-        _process.Dispose();
-        try
-        {
-            _profile.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

@@ -10,24 +10,13 @@ namespace VideoEdge.Tests.Browser;
 /// <c>--remote-debugging-port</c> (a WebSocket at <c>/session</c>) and BiDi's framing (id-matched
 /// replies, method/params events) is what <see cref="CdpConnection"/> already speaks.
 /// </summary>
-public sealed class Firefox : IAsyncDisposable
+public sealed class Firefox(Process process, DirectoryInfo profile, CdpConnection connection, string downloads)
+    : BrowserProcess(process, profile, connection, "browser.close")
 {
     public const string ExecutablePath = "/usr/bin/firefox-esr";
-    private readonly Process _process;
-    private readonly DirectoryInfo _profile;
-
-    private Firefox(Process process, DirectoryInfo profile, CdpConnection connection, string downloads)
-    {
-        _process = process;
-        _profile = profile;
-        Connection = connection;
-        Downloads = downloads;
-    }
-
-    public CdpConnection Connection { get; }
 
     /// <summary>Where the page's downloads land (the profile's download preferences point there, so Firefox does not ask).</summary>
-    public string Downloads { get; }
+    public string Downloads { get; } = downloads;
 
     public static async Task<Firefox> LaunchAsync(string downloads)
     {
@@ -143,35 +132,5 @@ public sealed class Firefox : IAsyncDisposable
         var context = (await Connection.SendAsync("browsingContext.create", new JsonObject { ["type"] = "window" }))
             .GetProperty("context").GetString()!;
         return await FirefoxTab.AttachAsync(Connection, context);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await Connection.SendAsync("browser.close").WaitAsync(timeout.Token);
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is CdpException or OperationCanceledException or TimeoutException or JsonException)
-        {
-        }
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        await Connection.DisposeAsync();
-        _process.Dispose();
-        try
-        {
-            _profile.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

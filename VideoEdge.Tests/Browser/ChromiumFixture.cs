@@ -21,7 +21,13 @@ public sealed class ChromiumFixture : IBrowserFixture, IAsyncLifetime
     /// <summary>A new tab; its downloads land in the artifacts' downloads folder.</summary>
     public Task<BrowserPage> NewPageAsync() => Browser.NewPageAsync(Downloads);
 
-    async Task<BrowserTab> IBrowserFixture.NewTabAsync() => await NewPageAsync();
+    /// <summary>A page that accepts the tests' self-signed certificates, as Firefox's session does.</summary>
+    async Task<BrowserTab> IBrowserFixture.NewTabAsync()
+    {
+        var page = await NewPageAsync();
+        await page.SendAsync("Security.setIgnoreCertificateErrors", new System.Text.Json.Nodes.JsonObject { ["ignore"] = true });
+        return page;
+    }
 
     public static string SaveArtifact(string name, byte[] data)
     {

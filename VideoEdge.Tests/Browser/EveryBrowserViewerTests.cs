@@ -77,6 +77,79 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         Assert.Empty(otherTab.Errors);
     }
 
+    /// <summary>
+    /// HTTPS with a self-signed certificate: Chromium then opens the page's WebSocket as an HTTP/2
+    /// extended CONNECT (RFC 8441), which the server once refused with 405.
+    /// </summary>
+    [Fact]
+    public async Task Over_HTTPS_the_page_plays_live_over_both_transports()
+    {
+        using var certificate = new TestCertificate();
+        await using var server = await EdgeTestServer.StartAsync(["--source", "test", "--fps", SourceFps.ToString(CultureInfo.InvariantCulture), .. certificate.ServerArgs]);
+        Assert.StartsWith("https://", server.BaseUrl);
+        await WatchBothTransportsAsync(server, server.BaseUrl, "https");
+    }
+
+    /// <summary>nginx configured as the README shows: "proxy_set_header Host $host" drops the port the browser's Origin has.</summary>
+    [Fact]
+    public async Task Behind_nginx_with_Host_host_the_page_plays_live_over_both_transports()
+    {
+        await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", SourceFps.ToString(CultureInfo.InvariantCulture));
+        var snippet = ReverseProxy.ReadmeSnippet("nginx");
+        Assert.Contains("proxy_set_header Host $host;", snippet);
+        var upstream = new Uri(server.BaseUrl).Port.ToString(CultureInfo.InvariantCulture);
+        await using var nginx = await ReverseProxy.StartNginxAsync(snippet.Replace("127.0.0.1:8080", "127.0.0.1:" + upstream, StringComparison.Ordinal));
+        await WatchBothTransportsAsync(server, $"http://127.0.0.1:{nginx.Port}", "nginx");
+    }
+
+    /// <summary>Opens the page on both transports and watches both past the MJPEG watchdog: live all along, frames counted, the picture moving.</summary>
+    private async Task WatchBothTransportsAsync(EdgeTestServer server, string pageUrl, string label)
+    {
+        var screens = new List<(string Name, ViewerScreen Screen)>();
+        try
+        {
+            foreach (var transport in new[] { "ws", "mjpeg" })
+            {
+                var screen = await ViewerScreen.OpenAsync(browser, pageUrl, "#transport=" + transport);
+                screens.Add((transport, screen));
+                await screen.WaitForStateAsync("live", LiveTimeout);
+                Assert.Equal(Label(transport), await screen.Tab.TextAsync("#transportLabel"));
+            }
+            // Read in process: the test's HttpClient does not trust the self-signed certificate.
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (!server.Camera.Hub.Viewers.Select(v => v.Client.Transport).Order().SequenceEqual(["mjpeg", "websocket+meta"]))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{browser.Engine} {label}: the server has viewers {string.Join(", ", server.Camera.Hub.Viewers.Select(v => v.Client.Transport))}");
+                await Task.Delay(100);
+            }
+            var readings = screens.ToDictionary(s => s.Name, _ => new List<double>());
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(12))
+            {
+                foreach (var (name, screen) in screens)
+                {
+                    var shown = await screen.StateAsync();
+                    Assert.True(shown == "live", $"{browser.Engine} {label} {name}: '{shown}' after {clock.Elapsed.TotalSeconds:0} s ({await screen.Tab.TextAsync("#banner")})");
+                    readings[name].Add(await screen.FpsAsync());
+                }
+                await Task.Delay(1000);
+            }
+            foreach (var (name, screen) in screens)
+            {
+                Assert.True(readings[name].Count(f => f > 0) >= readings[name].Count * 0.7, $"{browser.Engine} {label} {name}: fps readings {string.Join(" ", readings[name])}");
+                await screen.AssertPictureMovesAsync($"{browser.Engine}-{label}-{name}");
+                Assert.Empty(screen.Tab.Errors);
+            }
+        }
+        finally
+        {
+            foreach (var (_, screen) in screens)
+            {
+                await screen.Tab.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task The_status_panel_lists_the_camera_and_viewer_and_the_snapshot_button_saves_a_JPEG()
     {

@@ -114,7 +114,11 @@ public sealed class Firefox(Process process, DirectoryInfo profile, CdpConnectio
         var firefox = new Firefox(process, profile, connection, downloads);
         try
         {
-            await connection.SendAsync("session.new", new JsonObject { ["capabilities"] = new JsonObject() });
+            // The tests' HTTPS servers use self-signed certificates (only ever on loopback).
+            await connection.SendAsync("session.new", new JsonObject
+            {
+                ["capabilities"] = new JsonObject { ["alwaysMatch"] = new JsonObject { ["acceptInsecureCerts"] = true } },
+            });
             // One subscription for every tab; each tab keeps the entries of its own context.
             await connection.SendAsync("session.subscribe", new JsonObject { ["events"] = new JsonArray("log.entryAdded") });
         }

@@ -493,7 +493,8 @@ public sealed partial class ChildProcessSource : IFrameSource
             {
                 return;
             }
-            line = line.Trim();
+            // A program's own messages quote its arguments (ffmpeg echoes the URL, password and all).
+            line = Security.SourceText.Redact(line.Trim());
             if (line.Length > 300)
             {
                 line = line[..300] + "…";

@@ -23,7 +23,7 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
     private int _connections;
 
     /// <summary>What was sent, as the local hub counts it for any viewer.</summary>
-    public ClientInfo Link { get; } = new("push", hub.GetLeftPart(UriPartial.Authority));
+    public ViewerCounters Link { get; } = new("push", hub.GetLeftPart(UriPartial.Authority));
 
     public bool Connected => _connected;
 
@@ -233,31 +233,20 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
 
     private async Task SendLatestFramesAsync(WebSocket socket, CancellationToken run, CancellationTokenSource deadline)
     {
-        var localHub = camera.Hub;
-        using var waiter = localHub.Subscribe(Link, run);
         // What the hub holds now was captured before the pause: start with the next one.
-        var last = localHub.LatestSequence;
-        while (await waiter.WaitNewerAsync(last))
+        using var subscription = camera.Hub.Subscribe(Link, run, onlyNewer: true);
+        while (true)
         {
-            // A newer frame exists unless the hub was closed under us (the camera is stopping).
-            var frame = localHub.AcquireLatest();
-            if (frame is null)
+            using var lease = await subscription.NextAsync();
+            if (!lease.HasFrame)
             {
                 return;
             }
-            try
-            {
-                var skipped = frame.Sequence - last - 1;
-                last = frame.Sequence;
-                deadline.CancelAfter(sendTimeout);
-                await socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, true, deadline.Token);
-                deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-                Link.CountSent(frame.Length, skipped);
-            }
-            finally
-            {
-                frame.Release();
-            }
+            var frame = lease.Frame;
+            deadline.CancelAfter(sendTimeout);
+            await socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, true, deadline.Token);
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            Link.CountSent(frame.Length, subscription.Skipped);
         }
     }
 

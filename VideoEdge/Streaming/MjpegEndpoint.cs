@@ -45,7 +45,7 @@ public static class MjpegEndpoint
         {
             return;
         }
-        var client = new ClientInfo("mjpeg", ViewerRequest.Remote(context));
+        var client = new ViewerCounters("mjpeg", ViewerRequest.Remote(context));
         var end = await ViewerLoop.RunAsync(camera, client, writer, fps, options.SendTimeout, logger, cancellation.Token);
         if (writer is DirectMjpegStream.PartWriter direct && end != ViewerLoop.EndReason.SendTimeout)
         {

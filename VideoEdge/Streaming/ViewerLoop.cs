@@ -13,42 +13,28 @@ public static partial class ViewerLoop
 {
     public enum EndReason { ClientGone, ServerStopping, SendTimeout }
 
-    public static async Task<EndReason> RunAsync(Camera camera, ClientInfo client, IFrameWriter writer, double fpsCap, TimeSpan sendTimeout, ILogger logger, CancellationToken cancellation)
+    public static async Task<EndReason> RunAsync(Camera camera, ViewerCounters client, IFrameWriter writer, double fpsCap, TimeSpan sendTimeout, ILogger logger, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var waiter = camera.Hub.Subscribe(client, cancellation);
+        using var subscription = camera.Hub.Subscribe(client, cancellation);
         using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;
-        long lastSent = 0;
         var reason = EndReason.ClientGone;
         try
         {
-            while (await waiter.WaitNewerAsync(lastSent).ConfigureAwait(false))
+            while (true)
             {
-                var frame = camera.Hub.AcquireLatest(out var sequence);
-                if (frame is null)
+                using (var lease = await subscription.NextAsync().ConfigureAwait(false))
                 {
-                    // A newer sequence but no frame: the hub closed under us (the camera is stopping),
-                    // or the camera was switched off on demand and this viewer waits for it to start.
-                    if (camera.Hub.IsClosed)
+                    if (!lease.HasFrame)
                     {
                         break;
                     }
-                    lastSent = sequence;
-                    continue;
-                }
-                try
-                {
-                    var skipped = lastSent == 0 ? 0 : frame.Sequence - lastSent - 1;
-                    lastSent = frame.Sequence;
+                    var frame = lease.Frame;
                     deadline.CancelAfter(sendTimeout);
                     await writer.WriteAsync(frame, deadline.Token).ConfigureAwait(false);
                     deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-                    client.CountSent(frame.Length, skipped);
-                    camera.Stats.CountSent(frame.Length, skipped);
-                }
-                finally
-                {
-                    frame.Release();
+                    client.CountSent(frame.Length, subscription.Skipped);
+                    camera.Stats.CountSent(frame.Length, subscription.Skipped);
                 }
                 if (pacer is not null && !await pacer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
                 {

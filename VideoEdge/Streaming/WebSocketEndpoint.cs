@@ -44,7 +44,7 @@ public static partial class WebSocketEndpoint
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        var client = new ClientInfo(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
+        var client = new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
         DirectWebSocket socket;
         try
         {
@@ -66,7 +66,7 @@ public static partial class WebSocketEndpoint
     /// <summary>What ended a viewer's receive side.</summary>
     private enum Heard { Gone, Close, ProtocolError, Abuse }
 
-    private static async Task ServeAsync(HttpContext context, Camera camera, DirectWebSocket socket, ClientInfo client, double fps, ILogger logger, CancellationToken stopping, CancellationTokenSource cancellation)
+    private static async Task ServeAsync(HttpContext context, Camera camera, DirectWebSocket socket, ViewerCounters client, double fps, ILogger logger, CancellationToken stopping, CancellationTokenSource cancellation)
     {
         var receiving = ReceiveAsync(socket, client, logger, cancellation, context.RequestAborted);
         var end = await ViewerLoop.RunAsync(camera, client, socket, fps, camera.Options.SendTimeout, logger, cancellation.Token);
@@ -99,7 +99,7 @@ public static partial class WebSocketEndpoint
     /// counts against the rate, control frames and empty fragments included: each costs us a parse
     /// (a ping also a pong), and a limit that skips any kind of frame is no limit.
     /// </summary>
-    private static async Task<Heard> ReceiveAsync(DirectWebSocket socket, ClientInfo client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
+    private static async Task<Heard> ReceiveAsync(DirectWebSocket socket, ViewerCounters client, ILogger logger, CancellationTokenSource stopSending, CancellationToken peerGone)
     {
         var reader = new WebSocketFrameReader(MaxIncomingMessageBytes);
         // Room for the longest frame the reader accepts (4 KB payload, 14 header bytes): each is parsed whole.

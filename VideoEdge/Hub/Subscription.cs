@@ -1,31 +1,66 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
+using VideoEdge.Frames;
 
 namespace VideoEdge.Hub;
 
 /// <summary>
-/// One viewer's "wake me when there is a frame newer than N". A reusable value-task source, so
-/// waiting for a frame allocates nothing; the hub signals it from the publishing thread and the
+/// One viewer's registration with a hub: <see cref="NextAsync"/> leases the next frame newer than the
+/// last one it leased, skipping whatever was published in between. The wait is a reusable value-task
+/// source, so it allocates nothing; the hub signals it from the publishing thread and the
 /// continuation runs on the thread pool, never inline on the capture thread.
 /// </summary>
-public sealed class FrameWaiter : IValueTaskSource<bool>, IDisposable
+public sealed class Subscription : IValueTaskSource<bool>, IDisposable
 {
     private readonly FrameHub _hub;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private readonly CancellationTokenRegistration _registration;
     private int _armed;
     private volatile bool _ended;
+    private long _last;
 
-    internal FrameWaiter(FrameHub hub, ClientInfo client, CancellationToken cancellation)
+    internal Subscription(FrameHub hub, ViewerCounters client, long startAfter, CancellationToken cancellation)
     {
         _hub = hub;
         Client = client;
-        _registration = cancellation.UnsafeRegister(static s => ((FrameWaiter)s!).Close(), this);
+        _last = startAfter;
+        _registration = cancellation.UnsafeRegister(static s => ((Subscription)s!).Close(), this);
     }
 
-    public ClientInfo Client { get; }
+    public ViewerCounters Client { get; }
+
+    /// <summary>Frames published between the previous lease and the last one: this viewer never saw them.</summary>
+    public long Skipped { get; private set; }
+
+    /// <summary>
+    /// The next frame newer than the last one leased; an empty lease once the viewer or the hub ends.
+    /// A camera switched off on demand leaves no latest frame: the wait then goes on for its next one.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<FrameLease> NextAsync()
+    {
+        while (await WaitNewerAsync(_last).ConfigureAwait(false))
+        {
+            var lease = _hub.AcquireLatest(out var sequence);
+            if (!lease.HasFrame)
+            {
+                if (_hub.IsClosed)
+                {
+                    break;
+                }
+                _last = sequence;
+                continue;
+            }
+            var frame = lease.Frame;
+            Skipped = _last == 0 ? 0 : frame.Sequence - _last - 1;
+            _last = frame.Sequence;
+            return lease;
+        }
+        return default;
+    }
 
     /// <summary>True once a frame newer than <paramref name="sequence"/> exists; false when the viewer or hub is ending.</summary>
-    public ValueTask<bool> WaitNewerAsync(long sequence)
+    internal ValueTask<bool> WaitNewerAsync(long sequence)
     {
         if (_ended)
         {

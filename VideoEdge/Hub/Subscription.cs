@@ -29,6 +29,9 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
 
     public ViewerCounters Client { get; }
 
+    /// <summary>The hub closed (its camera is stopping): why a lease came back empty, if it did.</summary>
+    public bool HubClosed => _hub.IsClosed;
+
     /// <summary>Frames published between the previous lease and the last one: this viewer never saw them.</summary>
     public long Skipped { get; private set; }
 

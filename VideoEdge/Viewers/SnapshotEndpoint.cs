@@ -2,7 +2,7 @@ using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
 /// GET /snapshot.jpg: the latest frame; with ?fresh=1 the next one captured after the request
@@ -48,7 +48,7 @@ public static class SnapshotEndpoint
             response.ContentLength = frame.Length;
             ViewerRequest.NoStore(response);
             Span<byte> stamp = stackalloc byte[32];
-            var n = MjpegWriter.FormatSeconds(frame.TimestampMicros, stamp);
+            var n = MjpegFramer.FormatSeconds(frame.TimestampMicros, stamp);
             response.Headers["X-Timestamp"] = System.Text.Encoding.ASCII.GetString(stamp[..n]);
             response.Headers["X-Frame-Sequence"] = frame.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (!HttpMethods.IsHead(context.Request.Method))

@@ -2,23 +2,53 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
-/// The per-viewer sender shared by every transport: wait for a frame newer than the last one sent,
-/// take a reference, write it under a send deadline, release it. A viewer that is still writing
-/// when newer frames arrive skips them; nothing ever queues for it.
+/// The one sender every viewer runs, whatever its transport: lease the next frame from the hub,
+/// frame it, send head + shared buffer + tail under a send deadline, count it, give it back. A
+/// viewer still sending when newer frames arrive skips them; nothing ever queues for it. This is
+/// also the one place that decides why a viewer ended, and says so in the log.
 /// </summary>
 public static partial class ViewerLoop
 {
     public enum EndReason { ClientGone, ServerStopping, SendTimeout }
 
-    public static async Task<EndReason> RunAsync(Camera camera, ViewerCounters client, IFrameWriter writer, double fpsCap, TimeSpan sendTimeout, ILogger logger, CancellationToken cancellation)
+    /// <summary>How a viewer ended, and the error that ended it if one did.</summary>
+    public readonly record struct End(EndReason Reason, Exception? Error);
+
+    /// <summary>
+    /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
+    /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
+    /// send fails or outlasts <paramref name="sendTimeout"/>. <paramref name="logger"/> null: the caller logs.
+    /// </summary>
+    public static async Task<End> RunAsync(Subscription subscription, IFramer framer, IByteSink sink, double fpsCap, TimeSpan sendTimeout,
+        CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var subscription = camera.Hub.Subscribe(client, cancellation);
+        var client = subscription.Client;
+        var head = new byte[framer.MaxHeadBytes];
+        using var deadline = new CancellationTokenSource();
+        using var ending = cancellation.UnsafeRegister(static s =>
+        {
+            var (deadline, grace) = ((CancellationTokenSource, TimeSpan))s!;
+            try
+            {
+                if (grace <= TimeSpan.Zero)
+                {
+                    deadline.Cancel();
+                }
+                else
+                {
+                    deadline.CancelAfter(grace);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }, (deadline, sendGrace));
         using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;
         var reason = EndReason.ClientGone;
+        Exception? error = null;
         try
         {
             while (true)
@@ -30,11 +60,12 @@ public static partial class ViewerLoop
                         break;
                     }
                     var frame = lease.Frame;
+                    var n = framer.WriteHead(frame, head);
                     deadline.CancelAfter(sendTimeout);
-                    await writer.WriteAsync(frame, deadline.Token).ConfigureAwait(false);
+                    await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
                     deadline.CancelAfter(Timeout.InfiniteTimeSpan);
                     client.CountSent(frame.Length, subscription.Skipped);
-                    camera.Stats.CountSent(frame.Length, subscription.Skipped);
+                    stats?.CountSent(frame.Length, subscription.Skipped);
                 }
                 if (pacer is not null && !await pacer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
                 {
@@ -46,25 +77,23 @@ public static partial class ViewerLoop
         {
             reason = EndReason.SendTimeout;
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-        }
         catch (Exception ex) when (IsDisconnect(ex))
         {
+            error = ex is OperationCanceledException ? null : ex;
         }
-        if (reason != EndReason.SendTimeout && camera.Hub.IsClosed)
+        if (reason != EndReason.SendTimeout && subscription.HubClosed)
         {
             reason = EndReason.ServerStopping;
         }
-        if (reason == EndReason.SendTimeout)
+        if (logger is not null && reason == EndReason.SendTimeout)
         {
             LogSendTimeout(logger, client.Id, client.Transport, client.Remote, sendTimeout.TotalSeconds, client.FramesSent);
         }
-        else
+        else if (logger is not null)
         {
             LogLeft(logger, client.Id, client.Transport, client.Remote, client.FramesSent, client.FramesSkipped);
         }
-        return reason;
+        return new End(reason, error);
     }
 
     /// <summary>The exceptions a peer going away produces; anything else is a bug and propagates.</summary>

@@ -24,10 +24,8 @@ public class HubBenchmarks
     [Benchmark]
     public long AcquireRelease()
     {
-        var frame = _hub.AcquireLatest()!;
-        var sequence = frame.Sequence;
-        frame.Release();
-        return sequence;
+        using var lease = _hub.AcquireLatest();
+        return lease.Frame.Sequence;
     }
 }
 
@@ -53,7 +51,7 @@ public class HubFanOutBenchmarks
         _hub = new FrameHub();
         _stop = new CancellationTokenSource();
         _hub.Publish(_pool.Rent(1024));
-        _loops = [.. Enumerable.Range(0, Viewers).Select(i => ViewerAsync(new ClientInfo("bench", $"viewer {i}")))];
+        _loops = [.. Enumerable.Range(0, Viewers).Select(i => ViewerAsync(new ViewerCounters("bench", $"viewer {i}")))];
     }
 
     [GlobalCleanup]
@@ -73,19 +71,18 @@ public class HubFanOutBenchmarks
         _done.Wait();
     }
 
-    private async Task ViewerAsync(ClientInfo client)
+    private async Task ViewerAsync(ViewerCounters client)
     {
-        using var waiter = _hub.Subscribe(client, _stop.Token);
-        var last = _hub.LatestSequence;
-        while (await waiter.WaitNewerAsync(last))
+        using var subscription = _hub.Subscribe(client, _stop.Token, onlyNewer: true);
+        while (true)
         {
-            var frame = _hub.AcquireLatest();
-            if (frame is null)
+            using (var lease = await subscription.NextAsync())
             {
-                continue;
+                if (!lease.HasFrame)
+                {
+                    return;
+                }
             }
-            last = frame.Sequence;
-            frame.Release();
             if (Interlocked.Decrement(ref _pending) == 0)
             {
                 _done.Set();

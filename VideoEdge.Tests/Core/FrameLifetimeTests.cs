@@ -46,7 +46,8 @@ public sealed class FrameLifetimeTests
         using var hub = new FrameHub();
         var first = pool.RentCopy([0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9]);
         hub.Publish(first);
-        var held = hub.AcquireLatest()!;
+        var lease = hub.AcquireLatest();
+        var held = lease.Frame;
         Assert.Equal(1, held.Sequence);
 
         // A newer frame replaces it in the hub while a "client" is still writing the old one.
@@ -54,7 +55,7 @@ public sealed class FrameLifetimeTests
         Assert.Equal(2, hub.LatestSequence);
         Assert.Equal(0, pool.Returned);
         Assert.Equal(new byte[] { 0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9 }, held.Span.ToArray());
-        held.Release();
+        lease.Dispose();
         Assert.Equal(1, pool.Returned);
 
         hub.Dispose();
@@ -67,7 +68,7 @@ public sealed class FrameLifetimeTests
         var pool = new FramePool();
         using var hub = new FrameHub();
         using var cancel = new CancellationTokenSource();
-        using var waiter = hub.Subscribe(new ClientInfo("test", "here"), cancel.Token);
+        using var waiter = hub.Subscribe(new ViewerCounters("test", "here"), cancel.Token);
         Assert.Equal(1, hub.ViewerCount);
 
         var pending = waiter.WaitNewerAsync(0).AsTask();
@@ -91,9 +92,92 @@ public sealed class FrameLifetimeTests
         var hub = new FrameHub();
         hub.Publish(pool.Rent(10));
         hub.Dispose();
-        using var waiter = hub.Subscribe(new ClientInfo("test", "late"), CancellationToken.None);
+        using var waiter = hub.Subscribe(new ViewerCounters("test", "late"), CancellationToken.None);
         Assert.False(await waiter.WaitNewerAsync(0).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(0, hub.ViewerCount);
         Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task A_subscription_leases_each_newer_frame_and_counts_what_it_skipped()
+    {
+        var pool = new FramePool();
+        using var hub = new FrameHub();
+        hub.Publish(pool.Rent(10));
+        using var subscription = hub.Subscribe(new ViewerCounters("test", "here"), CancellationToken.None);
+        using (var first = await subscription.NextAsync())
+        {
+            Assert.Equal(1, first.Frame.Sequence);
+            Assert.Equal(0, subscription.Skipped);
+        }
+        hub.Publish(pool.Rent(10));
+        hub.Publish(pool.Rent(10));
+        hub.Publish(pool.Rent(10));
+        using (var latest = await subscription.NextAsync())
+        {
+            Assert.Equal(4, latest.Frame.Sequence);
+            Assert.Equal(2, subscription.Skipped);
+        }
+        var next = subscription.NextAsync().AsTask();
+        Assert.False(next.IsCompleted);
+        hub.Dispose();
+        Assert.False((await next.WaitAsync(TimeSpan.FromSeconds(5))).HasFrame);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task A_one_off_wait_gets_the_next_frame_without_counting_as_a_viewer_and_times_out_empty()
+    {
+        var pool = new FramePool();
+        using var hub = new FrameHub();
+        hub.Publish(pool.Rent(10));
+        var waiting = hub.NextAfterAsync(1, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, hub.ViewerCount);
+        hub.Publish(pool.Rent(10));
+        using (var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            Assert.Equal(2, lease.Frame.Sequence);
+        }
+        // Already there: answered at once.
+        using (var lease = await hub.NextAfterAsync(1, TimeSpan.Zero, CancellationToken.None))
+        {
+            Assert.Equal(2, lease.Frame.Sequence);
+        }
+        var started = Environment.TickCount64;
+        using (var none = await hub.NextAfterAsync(2, TimeSpan.FromMilliseconds(200), CancellationToken.None))
+        {
+            Assert.False(none.HasFrame);
+        }
+        Assert.True(Environment.TickCount64 - started >= 150);
+        // A camera switched off on demand leaves no latest frame: the wait is for the next publish.
+        hub.DropLatest();
+        var afterDrop = hub.NextAfterAsync(0, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.False(afterDrop.IsCompleted);
+        hub.Publish(pool.Rent(10));
+        using (var lease = await afterDrop.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            Assert.Equal(3, lease.Frame.Sequence);
+        }
+        hub.Dispose();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void A_published_frame_is_read_only()
+    {
+        var pool = new FramePool();
+        using var hub = new FrameHub();
+        var frame = pool.Rent(10);
+        frame.WritableSpan.Fill(7);
+        frame.TimestampMicros = 5;
+        hub.Publish(frame);
+        Assert.Throws<InvalidOperationException>(() => frame.TimestampMicros = 6);
+        Assert.Throws<InvalidOperationException>(() => frame.IsNoSignal = true);
+        Assert.Throws<InvalidOperationException>(() => frame.Width = 1);
+        Assert.Throws<InvalidOperationException>(() => frame.WritableSpan.Length);
+        Assert.Throws<InvalidOperationException>(() => frame.Truncate(5));
+        Assert.Equal(5, frame.TimestampMicros);
+        Assert.Equal(10, frame.Length);
     }
 }

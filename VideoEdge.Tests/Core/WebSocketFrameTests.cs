@@ -1,6 +1,6 @@
 using System.Text;
-using VideoEdge.Streaming;
-using Result = VideoEdge.Streaming.WebSocketFrameReader.Result;
+using VideoEdge.Viewers;
+using Result = VideoEdge.Viewers.WebSocketFrameReader.Result;
 
 namespace VideoEdge.Tests.Core;
 
@@ -48,22 +48,22 @@ public sealed class WebSocketFrameTests
     [InlineData(10, 4, "8A-04")]
     public void Headers_are_final_unmasked_and_use_the_shortest_length(int opcode, long length, string expected)
     {
-        var header = new byte[WebSocketFrameHeader.MaxLength];
-        var n = WebSocketFrameHeader.Write(header, opcode, length);
+        var header = new byte[WebSocketFramer.MaxLength];
+        var n = WebSocketFramer.Write(header, opcode, length);
         Assert.Equal(expected, BitConverter.ToString(header, 0, n));
     }
 
     [Fact]
     public void A_close_frame_carries_the_status_big_endian_and_the_reason()
     {
-        var frame = new byte[WebSocketFrameHeader.MaxLength + 125];
-        var n = WebSocketFrameHeader.WriteClose(frame, 1001, "server stopping");
+        var frame = new byte[WebSocketFramer.MaxLength + 125];
+        var n = WebSocketFramer.WriteClose(frame, 1001, "server stopping");
         Assert.Equal([0x88, 17, 0x03, 0xE9, .. "server stopping"u8.ToArray()], frame[..n]);
     }
 
     [Fact]
     public void The_accept_key_is_the_one_in_RFC_6455() =>
-        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketFrameHeader.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
+        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketFramer.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
 
     [Fact]
     public void A_masked_frame_is_unmasked_in_place_and_fully_consumed()

@@ -16,26 +16,22 @@ internal sealed class HubTap : IAsyncDisposable
 
     public HubTap(Camera camera)
     {
-        var waiter = camera.Hub.Subscribe(new ClientInfo("test-tap", "in-process"), _stop.Token);
-        _loop = RunAsync(camera, waiter);
+        _loop = RunAsync(camera.Hub.Subscribe(new ViewerCounters("test-tap", "in-process"), _stop.Token));
     }
 
     public ConcurrentDictionary<long, string> Hashes { get; } = new();
 
-    private async Task RunAsync(Camera camera, FrameWaiter waiter)
+    private async Task RunAsync(Subscription subscription)
     {
-        using var _ = waiter;
-        long last = 0;
-        while (await waiter.WaitNewerAsync(last))
+        using var _ = subscription;
+        while (true)
         {
-            var frame = camera.Hub.AcquireLatest();
-            if (frame is null)
+            using var lease = await subscription.NextAsync();
+            if (!lease.HasFrame)
             {
-                continue;
+                return;
             }
-            Hashes[frame.Sequence] = Hash(frame.Span);
-            last = frame.Sequence;
-            frame.Release();
+            Hashes[lease.Frame.Sequence] = Hash(lease.Frame.Span);
         }
     }
 

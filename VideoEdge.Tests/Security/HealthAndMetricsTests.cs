@@ -10,7 +10,7 @@ using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Relay;
 using VideoEdge.Security;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 using VideoEdge.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using VideoEdge.Cameras;
 using VideoEdge.Security;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 using VideoEdge.Web;
 
 namespace VideoEdge.Api;

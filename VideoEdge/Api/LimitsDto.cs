@@ -1,5 +1,5 @@
 using VideoEdge.Security;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Api;
 

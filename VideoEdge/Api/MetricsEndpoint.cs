@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using VideoEdge.Cameras;
 using VideoEdge.Hosting;
 using VideoEdge.Security;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Api;
 

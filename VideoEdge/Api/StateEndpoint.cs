@@ -1,7 +1,7 @@
 using VideoEdge.Cameras;
 using VideoEdge.Hosting;
 using VideoEdge.Security;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Api;
 

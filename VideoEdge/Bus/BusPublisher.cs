@@ -28,7 +28,7 @@ public sealed partial class BusPublisher(Camera camera, BusConnection bus, ILogg
     private long _tooLarge;
 
     /// <summary>What was sent, as the local hub counts it for any viewer (shows in /api/state).</summary>
-    public ClientInfo Link { get; } = new("bus", bus.Servers);
+    public ViewerCounters Link { get; } = new("bus", bus.Servers);
 
     /// <summary>Frames not published because they exceed the server's max_payload.</summary>
     public long TooLarge => Interlocked.Read(ref _tooLarge);
@@ -144,52 +144,43 @@ public sealed partial class BusPublisher(Camera camera, BusConnection bus, ILogg
 
     private async Task SendLatestFramesAsync(NatsConnection connection, CancellationToken run)
     {
-        var hub = camera.Hub;
-        using var waiter = hub.Subscribe(Link, run);
         // What the hub holds now may be from before the pause: start with the next one.
-        var last = hub.LatestSequence;
-        while (await waiter.WaitNewerAsync(last))
+        using var subscription = camera.Hub.Subscribe(Link, run, onlyNewer: true);
+        while (true)
         {
-            run.ThrowIfCancellationRequested();
-            var frame = hub.AcquireLatest();
-            if (frame is null)
+            using var lease = await subscription.NextAsync();
+            if (!lease.HasFrame)
             {
                 return;
             }
+            run.ThrowIfCancellationRequested();
+            var frame = lease.Frame;
+            var skipped = subscription.Skipped;
+            if (!bus.IsUp)
+            {
+                // Nothing is queued for a bus that is down: live frames are worthless later.
+                continue;
+            }
+            if (frame.Length + HeaderAllowance > bus.MaxPayload)
+            {
+                CountTooLarge(frame.Length);
+                continue;
+            }
+            var headers = new NatsHeaders
+            {
+                [BusSubjects.SequenceHeader] = (++_sequence).ToString(CultureInfo.InvariantCulture),
+                [BusSubjects.TimeHeader] = frame.TimestampMicros.ToString(CultureInfo.InvariantCulture),
+                [BusSubjects.SizeHeader] = frame.Length.ToString(CultureInfo.InvariantCulture),
+            };
             try
             {
-                var skipped = frame.Sequence - last - 1;
-                last = frame.Sequence;
-                if (!bus.IsUp)
-                {
-                    // Nothing is queued for a bus that is down: live frames are worthless later.
-                    continue;
-                }
-                if (frame.Length + HeaderAllowance > bus.MaxPayload)
-                {
-                    CountTooLarge(frame.Length);
-                    continue;
-                }
-                var headers = new NatsHeaders
-                {
-                    [BusSubjects.SequenceHeader] = (++_sequence).ToString(CultureInfo.InvariantCulture),
-                    [BusSubjects.TimeHeader] = frame.TimestampMicros.ToString(CultureInfo.InvariantCulture),
-                    [BusSubjects.SizeHeader] = frame.Length.ToString(CultureInfo.InvariantCulture),
-                };
-                try
-                {
-                    // Completes once the bytes are in the client's write buffer: the frame can go back then.
-                    await connection.PublishAsync(_framesSubject, frame.Memory, headers, serializer: NatsRawSerializer<ReadOnlyMemory<byte>>.Default, cancellationToken: run);
-                    Link.CountSent(frame.Length, skipped);
-                }
-                catch (NatsException)
-                {
-                    // The connection dropped under the publish: the client reconnects, the next frame goes then.
-                }
+                // Completes once the bytes are in the client's write buffer: the frame can go back then.
+                await connection.PublishAsync(_framesSubject, frame.Memory, headers, serializer: NatsRawSerializer<ReadOnlyMemory<byte>>.Default, cancellationToken: run);
+                Link.CountSent(frame.Length, skipped);
             }
-            finally
+            catch (NatsException)
             {
-                frame.Release();
+                // The connection dropped under the publish: the client reconnects, the next frame goes then.
             }
         }
     }

@@ -3,6 +3,8 @@ namespace VideoEdge.Frames;
 /// <summary>
 /// One encoded JPEG, shared by reference count between the hub and every client writing it.
 /// The buffer goes back to its <see cref="FramePool"/> when the last holder releases it.
+/// The producer fills it in; once published (the hub gave it a sequence) it is read-only, as every
+/// viewer is reading the same bytes.
 /// </summary>
 public sealed class Frame
 {
@@ -18,19 +20,26 @@ public sealed class Frame
     public long Sequence { get; internal set; }
 
     /// <summary>Capture time, microseconds since the Unix epoch (the driver's clock where there is one).</summary>
-    public long TimestampMicros { get; set; }
+    public long TimestampMicros { get; set { ThrowIfPublished(); field = value; } }
 
-    public int Width { get; set; }
-    public int Height { get; set; }
+    public int Width { get; set { ThrowIfPublished(); field = value; } }
+    public int Height { get; set { ThrowIfPublished(); field = value; } }
 
     /// <summary>True for the generated "no signal" picture rather than a captured one.</summary>
-    public bool IsNoSignal { get; set; }
+    public bool IsNoSignal { get; set { ThrowIfPublished(); field = value; } }
 
     public ReadOnlyMemory<byte> Memory => new(_buffer, 0, Length);
     public ReadOnlySpan<byte> Span => new(_buffer, 0, Length);
 
     /// <summary>The writable bytes, only for the producer before the frame is published.</summary>
-    public Span<byte> WritableSpan => new(_buffer, 0, Length);
+    public Span<byte> WritableSpan
+    {
+        get
+        {
+            ThrowIfPublished();
+            return new(_buffer, 0, Length);
+        }
+    }
 
     internal int RefCount => Volatile.Read(ref _refs);
 
@@ -56,7 +65,16 @@ public sealed class Frame
     public void Truncate(int length)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _buffer.Length);
+        ThrowIfPublished();
         Length = length;
+    }
+
+    private void ThrowIfPublished()
+    {
+        if (Sequence != 0)
+        {
+            throw new InvalidOperationException("A published frame is read-only: viewers are reading it.");
+        }
     }
 
     public void AddRef()

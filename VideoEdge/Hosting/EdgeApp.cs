@@ -8,7 +8,7 @@ using VideoEdge.Configuration;
 using VideoEdge.Remote;
 using VideoEdge.Security;
 using VideoEdge.Sources;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Hosting;
 

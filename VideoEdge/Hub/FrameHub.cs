@@ -4,6 +4,8 @@ namespace VideoEdge.Hub;
 
 /// <summary>
 /// Holds the latest frame of one camera and wakes every waiting client when a newer one arrives.
+/// Frames leave it only as <see cref="FrameLease"/>s: from a viewer's <see cref="Subscription"/>,
+/// from <see cref="NextAfterAsync"/> for one-off requests, or <see cref="AcquireLatest()"/>.
 /// Latest frame wins: there is no queue, so a client that is busy writing simply finds a newer frame
 /// (and skips the ones in between) when it asks again.
 /// </summary>
@@ -12,7 +14,9 @@ public sealed class FrameHub : IDisposable
     private readonly Lock _lock = new();
     private Frame? _latest;
     private long _sequence;
-    private FrameWaiter[] _waiters = [];
+    private Subscription[] _waiters = [];
+    // Completed by the next publish: what one-off waits (snapshots) await without registering as viewers.
+    private TaskCompletionSource? _next;
     private long _demandUntil;
     private bool _closed;
 
@@ -24,7 +28,7 @@ public sealed class FrameHub : IDisposable
     /// <summary>Clients, or a snapshot asked for in the last few seconds: worth encoding for.</summary>
     public bool HasDemand => ViewerCount > 0 || Environment.TickCount64 < Volatile.Read(ref _demandUntil);
 
-    public IReadOnlyList<FrameWaiter> Viewers => Volatile.Read(ref _waiters);
+    public IReadOnlyList<Subscription> Viewers => Volatile.Read(ref _waiters);
 
     public event Action? DemandChanged;
 
@@ -58,30 +62,68 @@ public sealed class FrameHub : IDisposable
             }
         }
         old?.Release();
+        Interlocked.Exchange(ref _next, null)?.TrySetResult();
         foreach (var waiter in Volatile.Read(ref _waiters))
         {
             waiter.Signal(true);
         }
     }
 
-    /// <summary>The latest frame with a reference added for the caller, or null before the first frame.</summary>
-    public Frame? AcquireLatest()
+    /// <summary>A lease on the latest frame; empty before the first frame (or after <see cref="DropLatest"/>).</summary>
+    public FrameLease AcquireLatest() => AcquireLatest(out _);
+
+    /// <summary>A lease on the latest frame (or empty) and the sequence it was published under.</summary>
+    internal FrameLease AcquireLatest(out long sequence)
     {
         lock (_lock)
         {
-            _latest?.AddRef();
-            return _latest;
+            sequence = _sequence;
+            if (_latest is null)
+            {
+                return default;
+            }
+            _latest.AddRef();
+            return new FrameLease(_latest);
         }
     }
 
-    /// <summary>The latest frame (referenced for the caller, or null) and the sequence it was published under.</summary>
-    public Frame? AcquireLatest(out long sequence)
+    /// <summary>
+    /// A lease on the first frame published after <paramref name="sequence"/> (the latest one if it
+    /// already is), waiting at most <paramref name="timeout"/>; empty on timeout or when the hub
+    /// closes. Does not register a viewer: for one-off requests such as snapshots.
+    /// </summary>
+    public async Task<FrameLease> NextAfterAsync(long sequence, TimeSpan timeout, CancellationToken cancellation)
     {
-        lock (_lock)
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
         {
-            _latest?.AddRef();
-            sequence = _sequence;
-            return _latest;
+            Task next;
+            lock (_lock)
+            {
+                if (_closed)
+                {
+                    return default;
+                }
+                if (_latest is { } latest && latest.Sequence > sequence)
+                {
+                    latest.AddRef();
+                    return new FrameLease(latest);
+                }
+                next = (_next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return default;
+            }
+            try
+            {
+                await next.WaitAsync(TimeSpan.FromMilliseconds(left), cancellation).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return default;
+            }
         }
     }
 
@@ -100,10 +142,14 @@ public sealed class FrameHub : IDisposable
         old?.Release();
     }
 
-    /// <summary>Registers a viewer; dispose the waiter when it leaves.</summary>
-    public FrameWaiter Subscribe(ClientInfo client, CancellationToken cancellation)
+    /// <summary>
+    /// Registers a viewer; dispose the subscription when it leaves. Its first lease is the latest
+    /// frame, or with <paramref name="onlyNewer"/> the first one published after this call (for
+    /// senders that resume after a pause, when what the hub holds was captured before it).
+    /// </summary>
+    public Subscription Subscribe(ViewerCounters client, CancellationToken cancellation, bool onlyNewer = false)
     {
-        var waiter = new FrameWaiter(this, client, cancellation);
+        var waiter = new Subscription(this, client, onlyNewer ? LatestSequence : 0, cancellation);
         bool first;
         lock (_lock)
         {
@@ -124,7 +170,7 @@ public sealed class FrameHub : IDisposable
         return waiter;
     }
 
-    internal void Unsubscribe(FrameWaiter waiter)
+    internal void Unsubscribe(Subscription waiter)
     {
         bool last;
         lock (_lock)
@@ -154,6 +200,7 @@ public sealed class FrameHub : IDisposable
             _latest = null;
         }
         old?.Release();
+        Interlocked.Exchange(ref _next, null)?.TrySetResult();
         foreach (var waiter in Volatile.Read(ref _waiters))
         {
             waiter.Close();

@@ -38,8 +38,6 @@ public sealed class NoSignalPicture(int width, int height, int quality) : IDispo
     public const int EmbeddedWidth = 320;
     public const int EmbeddedHeight = 240;
 
-    public static ReadOnlySpan<byte> EmbeddedJpeg => s_embedded.Value;
-
     private static void Draw(Mat canvas, string reason)
     {
         canvas.SetTo(new Scalar(32, 32, 32));

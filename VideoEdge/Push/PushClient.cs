@@ -1,8 +1,9 @@
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Push;
 
@@ -13,7 +14,7 @@ namespace VideoEdge.Push;
 /// a time and the next one is always the latest frame, so a slow link lowers the frame rate instead
 /// of building a queue. A lost connection is retried with backoff, for as long as the process runs.
 /// </summary>
-public sealed partial class PushClient(Camera camera, Uri hub, string token, TimeSpan sendTimeout, ILogger logger)
+public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, TimeSpan sendTimeout, ILogger logger)
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _changed = new(0);
@@ -23,7 +24,7 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
     private int _connections;
 
     /// <summary>What was sent, as the local hub counts it for any viewer.</summary>
-    public ClientInfo Link { get; } = new("push", hub.GetLeftPart(UriPartial.Authority));
+    public ViewerCounters Link { get; } = new("push", hubUrl.GetLeftPart(UriPartial.Authority));
 
     public bool Connected => _connected;
 
@@ -74,20 +75,20 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
             connecting.CancelAfter(TimeSpan.FromSeconds(10));
             try
             {
-                await socket.ConnectAsync(hub, connecting.Token);
+                await socket.ConnectAsync(hubUrl, connecting.Token);
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
             {
                 if (!stop.IsCancellationRequested)
                 {
-                    LogConnectFailed(logger, hub, Explain(socket, ex));
+                    LogConnectFailed(logger, hubUrl, Explain(socket, ex));
                 }
                 return false;
             }
         }
         Interlocked.Increment(ref _connections);
         _connected = true;
-        LogConnected(logger, camera.Name, hub);
+        LogConnected(logger, camera.Name, hubUrl);
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var listening = ListenAsync(socket, sending);
         var reason = await SendWhileResumedAsync(socket, sending.Token);
@@ -114,11 +115,11 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
         reason = await listening ?? reason;
         if (stop.IsCancellationRequested)
         {
-            LogStopped(logger, hub, Link.FramesSent);
+            LogStopped(logger, hubUrl, Link.FramesSent);
         }
         else
         {
-            LogDisconnected(logger, hub, reason ?? "connection lost", Link.FramesSent);
+            LogDisconnected(logger, hubUrl, reason ?? "connection lost", Link.FramesSent);
         }
         return true;
     }
@@ -183,12 +184,13 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
         }
     }
 
-    private async Task<string?> SendWhileResumedAsync(WebSocket socket, CancellationToken session)
+    /// <summary>
+    /// While the hub says "resume", an ordinary viewer of the local camera whose sink is the outgoing
+    /// WebSocket; on "pause" the viewer leaves (so the source stops encoding) and waits for the next resume.
+    /// </summary>
+    private async Task<string?> SendWhileResumedAsync(ClientWebSocket socket, CancellationToken session)
     {
-        // Not linked to the session: cancelling a send aborts the socket, so a send in flight when
-        // the session ends gets a second to finish and the connection can still be closed properly.
-        using var deadline = new CancellationTokenSource();
-        using var ending = session.UnsafeRegister(static d => ((CancellationTokenSource)d!).CancelAfter(TimeSpan.FromSeconds(1)), deadline);
+        var sink = new OutgoingWebSocketSink(socket);
         try
         {
             while (true)
@@ -207,9 +209,14 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
                     await _changed.WaitAsync(session);
                     continue;
                 }
+                ViewerLoop.End end;
                 try
                 {
-                    await SendLatestFramesAsync(socket, run.Token, deadline);
+                    // What the local hub holds now was captured before the pause: start with the next one.
+                    // A pause ends the subscription, not a send in flight: cancelling a send aborts the
+                    // socket, so only the session's end cuts a send short, and only after a second.
+                    using var subscription = camera.Hub.Subscribe(Link, run.Token, onlyNewer: true);
+                    end = await ViewerLoop.RunAsync(subscription, BareFramer.Instance, sink, 0, sendTimeout, null, null, session, sendGrace: TimeSpan.FromSeconds(1));
                 }
                 finally
                 {
@@ -219,11 +226,15 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
                     }
                     run.Dispose();
                 }
+                if (end.Reason == ViewerLoop.EndReason.SendTimeout)
+                {
+                    return $"a frame took over {sendTimeout.TotalSeconds:0.#} s to send";
+                }
+                if (end.Error is not null)
+                {
+                    return session.IsCancellationRequested ? null : "connection lost: " + end.Error.Message;
+                }
             }
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !session.IsCancellationRequested)
-        {
-            return $"a frame took over {sendTimeout.TotalSeconds:0.#} s to send";
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
@@ -231,34 +242,29 @@ public sealed partial class PushClient(Camera camera, Uri hub, string token, Tim
         }
     }
 
-    private async Task SendLatestFramesAsync(WebSocket socket, CancellationToken run, CancellationTokenSource deadline)
+    /// <summary>Each send is one binary message; the client WebSocket masks and frames it.</summary>
+    private sealed class OutgoingWebSocketSink(ClientWebSocket socket) : IByteSink
     {
-        var localHub = camera.Hub;
-        using var waiter = localHub.Subscribe(Link, run);
-        // What the hub holds now was captured before the pause: start with the next one.
-        var last = localHub.LatestSequence;
-        while (await waiter.WaitNewerAsync(last))
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
         {
-            // A newer frame exists unless the hub was closed under us (the camera is stopping).
-            var frame = localHub.AcquireLatest();
-            if (frame is null)
+            if (!head.IsEmpty)
             {
-                return;
+                await socket.SendAsync(head, WebSocketMessageType.Binary, false, cancellation).ConfigureAwait(false);
             }
-            try
+            await socket.SendAsync(body, WebSocketMessageType.Binary, tail.IsEmpty, cancellation).ConfigureAwait(false);
+            if (!tail.IsEmpty)
             {
-                var skipped = frame.Sequence - last - 1;
-                last = frame.Sequence;
-                deadline.CancelAfter(sendTimeout);
-                await socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, true, deadline.Token);
-                deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-                Link.CountSent(frame.Length, skipped);
-            }
-            finally
-            {
-                frame.Release();
+                await socket.SendAsync(tail, WebSocketMessageType.Binary, true, cancellation).ConfigureAwait(false);
             }
         }
+
+        /// <summary>The push client closes the WebSocket properly itself.</summary>
+        public void Finish()
+        {
+        }
+
+        public void Abort() => socket.Abort();
     }
 
     private static string Explain(ClientWebSocket socket, Exception ex) => (int)socket.HttpStatusCode switch

@@ -6,7 +6,7 @@ using VideoEdge.Cameras;
 using VideoEdge.Configuration;
 using VideoEdge.Frames;
 using VideoEdge.Hub;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Remote;
 

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Remote;
 

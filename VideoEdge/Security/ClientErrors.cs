@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Security;
 

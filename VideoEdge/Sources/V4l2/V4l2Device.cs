@@ -217,13 +217,6 @@ public sealed unsafe class V4l2Device : IDisposable
         return items;
     }
 
-    public int GetControl(uint id)
-    {
-        var control = new V4l2Control { Id = id };
-        Ioctl(VidiocGCtrl, ref control, "VIDIOC_G_CTRL");
-        return control.Value;
-    }
-
     /// <summary>Sets a control; returns the errno (0 on success) so callers can tell ERANGE from a lost device.</summary>
     public int TrySetControl(uint id, int value)
     {

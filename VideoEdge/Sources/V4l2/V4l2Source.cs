@@ -38,9 +38,6 @@ public sealed partial class V4l2Source : IFrameSource
     public int Height => _format?.Height ?? _context.Options.Height;
     public double Fps => _format?.Fps ?? _context.Options.Fps;
 
-    /// <summary>The pixel format in use ("MJPG", "YUYV"), null before the first open.</summary>
-    public string? PixelFormat => _format?.FourCC;
-
     public V4l2Controls Controls { get; } = new();
 
     public void Open(CancellationToken cancellation)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Unicode;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
 /// Parses what a WebSocket viewer sends (RFC 6455 client frames: always masked) and checks it the way
@@ -48,12 +48,12 @@ public sealed class WebSocketFrameReader(int maxMessageBytes)
         }
         var fin = (buffer[0] & 0x80) != 0;
         var opcode = buffer[0] & 0x0F;
-        var control = opcode >= WebSocketFrameHeader.Close;
+        var control = opcode >= WebSocketFramer.Close;
         if ((buffer[0] & 0x70) != 0 || (buffer[1] & 0x80) == 0
-            || opcode is not (WebSocketFrameHeader.Continuation or WebSocketFrameHeader.Text or WebSocketFrameHeader.Binary
-                or WebSocketFrameHeader.Close or WebSocketFrameHeader.Ping or WebSocketFrameHeader.Pong)
+            || opcode is not (WebSocketFramer.Continuation or WebSocketFramer.Text or WebSocketFramer.Binary
+                or WebSocketFramer.Close or WebSocketFramer.Ping or WebSocketFramer.Pong)
             || (control && (!fin || (buffer[1] & 0x7F) > 125))
-            || (!control && (opcode == WebSocketFrameHeader.Continuation) != (_messageOpcode >= 0)))
+            || (!control && (opcode == WebSocketFramer.Continuation) != (_messageOpcode >= 0)))
         {
             return Result.ProtocolError;
         }
@@ -104,11 +104,11 @@ public sealed class WebSocketFrameReader(int maxMessageBytes)
 
     private Result Control(int opcode, ReadOnlySpan<byte> data)
     {
-        if (opcode == WebSocketFrameHeader.Ping)
+        if (opcode == WebSocketFramer.Ping)
         {
             return Result.Ping;
         }
-        if (opcode == WebSocketFrameHeader.Pong)
+        if (opcode == WebSocketFramer.Pong)
         {
             return Result.Pong;
         }
@@ -127,11 +127,11 @@ public sealed class WebSocketFrameReader(int maxMessageBytes)
 
     private Result Data(int opcode, bool fin, ReadOnlySpan<byte> data)
     {
-        if (opcode != WebSocketFrameHeader.Continuation)
+        if (opcode != WebSocketFramer.Continuation)
         {
             _messageOpcode = opcode;
         }
-        if (_messageOpcode == WebSocketFrameHeader.Text)
+        if (_messageOpcode == WebSocketFramer.Text)
         {
             _text ??= new byte[maxMessageBytes];
             data.CopyTo(_text.AsSpan(_messageBytes));
@@ -141,7 +141,7 @@ public sealed class WebSocketFrameReader(int maxMessageBytes)
         {
             return Result.Fragment;
         }
-        var text = _messageOpcode == WebSocketFrameHeader.Text;
+        var text = _messageOpcode == WebSocketFramer.Text;
         var length = _messageBytes;
         _messageOpcode = -1;
         _messageBytes = 0;

@@ -1,32 +1,52 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Text;
 using VideoEdge.Frames;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
-/// multipart/x-mixed-replace framing as pure functions over an <see cref="IBufferWriter{T}"/>.
-/// Each part ends with the next boundary already written: Chromium shows a part only once it sees
-/// the boundary after it, so sending the boundary late makes it display every frame one frame late.
+/// multipart/x-mixed-replace framing. Each part ends with the next boundary already written:
+/// Chromium shows a part only once it sees the boundary after it, so sending the boundary late makes
+/// it display every frame one frame late.
 /// </summary>
-public static class MjpegWriter
+public sealed class MjpegFramer : IFramer
 {
     public const string Boundary = "videoedgeframe";
     public const string ContentType = "multipart/x-mixed-replace;boundary=" + Boundary;
 
+    private static readonly byte[] s_preamble = Encoding.ASCII.GetBytes("--" + Boundary + "\r\n");
+    private static readonly byte[] s_partTail = Encoding.ASCII.GetBytes("\r\n--" + Boundary + "\r\n");
+
+    public static MjpegFramer Instance { get; } = new();
+
     /// <summary>Written once, right after the response headers.</summary>
-    public static ReadOnlySpan<byte> Preamble => "--videoedgeframe\r\n"u8;
+    public static ReadOnlyMemory<byte> Preamble => s_preamble;
 
-    private static ReadOnlySpan<byte> PartTrailer => "\r\n--videoedgeframe\r\n"u8;
-
-    /// <summary>Upper bound of <see cref="WritePartHeader"/>'s output.</summary>
     public const int MaxHeaderBytes = 160;
 
-    public static void WritePartHeader(IBufferWriter<byte> writer, int length, long timestampMicros, long sequence)
+    public int MaxHeadBytes => MaxHeaderBytes;
+
+    public ReadOnlyMemory<byte> Tail => s_partTail;
+
+    public int WriteHead(Frame frame, Span<byte> destination) => WritePartHeader(destination, frame.Length, frame.TimestampMicros, frame.Sequence);
+
+    /// <summary>
+    /// A response head with every header the endpoint and middleware set, for a response written
+    /// straight on the socket; its body ends when the connection closes.
+    /// </summary>
+    public static byte[] ResponseHead(HttpResponse response)
     {
-        var span = writer.GetSpan(MaxHeaderBytes);
-        var n = WritePartHeader(span, length, timestampMicros, sequence);
-        writer.Advance(n);
+        var head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        foreach (var (name, values) in response.Headers)
+        {
+            foreach (var value in values)
+            {
+                head.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+        head.Append("Connection: close\r\n\r\n");
+        return Encoding.ASCII.GetBytes(head.ToString());
     }
 
     /// <summary>
@@ -47,14 +67,6 @@ public static class MjpegWriter
         return n;
     }
 
-    /// <summary>Writes one whole part: headers, the JPEG, and the boundary that closes it.</summary>
-    public static void WritePart(IBufferWriter<byte> writer, Frame frame)
-    {
-        WritePartHeader(writer, frame.Length, frame.TimestampMicros, frame.Sequence);
-        writer.Write(frame.Span);
-        writer.Write(PartTrailer);
-    }
-
     /// <summary>Seconds since the epoch with six decimals, as µStreamer's X-Timestamp.</summary>
     public static int FormatSeconds(long micros, Span<byte> destination)
     {
@@ -66,7 +78,7 @@ public static class MjpegWriter
         return n + f;
     }
 
-    private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
+    internal static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         source.CopyTo(destination);
         return source.Length;

@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.Text;
 using VideoEdge.Frames;
-using VideoEdge.Streaming;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Tests.Core;
 
-public sealed class MjpegWriterTests
+public sealed class MjpegFramerTests
 {
     [Fact]
     public void A_part_is_headers_jpeg_and_the_next_boundary_byte_for_byte()
@@ -14,13 +13,14 @@ public sealed class MjpegWriterTests
         var frame = pool.RentCopy([0xFF, 0xD8, 0x01, 0xFF, 0xD9]);
         frame.TimestampMicros = 1_700_000_000_123_456;
         frame.Sequence = 42;
-        var output = new ArrayBufferWriter<byte>();
-        MjpegWriter.WritePart(output, frame);
+        var head = new byte[MjpegFramer.Instance.MaxHeadBytes];
+        var n = MjpegFramer.Instance.WriteHead(frame, head);
+        byte[] part = [.. head.AsSpan(0, n), .. frame.Span, .. MjpegFramer.Instance.Tail.Span];
 
         var expectedHead = "Content-Type: image/jpeg\r\nContent-Length: 5\r\nX-Timestamp: 1700000000.123456\r\nX-Frame-Sequence: 42\r\n\r\n";
         byte[] expected = [.. Encoding.ASCII.GetBytes(expectedHead), 0xFF, 0xD8, 0x01, 0xFF, 0xD9, .. "\r\n--videoedgeframe\r\n"u8.ToArray()];
-        Assert.Equal(expected, output.WrittenSpan.ToArray());
-        Assert.Equal("--videoedgeframe\r\n", Encoding.ASCII.GetString(MjpegWriter.Preamble));
+        Assert.Equal(expected, part);
+        Assert.Equal("--videoedgeframe\r\n", Encoding.ASCII.GetString(MjpegFramer.Preamble.Span));
         frame.Release();
     }
 
@@ -31,7 +31,7 @@ public sealed class MjpegWriterTests
     public void Timestamps_have_six_decimals(long micros, string text)
     {
         Span<byte> buffer = stackalloc byte[32];
-        var n = MjpegWriter.FormatSeconds(micros, buffer);
+        var n = MjpegFramer.FormatSeconds(micros, buffer);
         Assert.Equal(text, Encoding.ASCII.GetString(buffer[..n]));
     }
 }

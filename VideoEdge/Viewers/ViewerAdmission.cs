@@ -3,7 +3,7 @@ using VideoEdge.Api;
 using VideoEdge.Configuration;
 using VideoEdge.Security;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
 /// How many streams (MJPEG and WebSocket, over all cameras) run at once, in total and per client

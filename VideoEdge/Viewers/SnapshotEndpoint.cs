@@ -2,7 +2,7 @@ using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
 /// GET /snapshot.jpg: the latest frame; with ?fresh=1 the next one captured after the request
@@ -19,26 +19,19 @@ public static class SnapshotEndpoint
         }
         var hub = camera.Hub;
         hub.RequestFrame();
-        var frame = fresh ? null : AcquireCurrent(camera);
-        if (frame is null)
+        var lease = fresh ? default : AcquireCurrent(camera);
+        if (!lease.HasFrame)
         {
-            var after = hub.LatestSequence;
-            var deadline = Environment.TickCount64 + (long)camera.Options.SnapshotTimeout.TotalMilliseconds;
             try
             {
-                // Snapshots are rare; a short poll keeps the hub's viewer list to real viewers.
-                while (hub.LatestSequence <= after && Environment.TickCount64 < deadline && !hub.IsClosed)
-                {
-                    await Task.Delay(5, context.RequestAborted);
-                }
+                lease = await hub.NextAfterAsync(hub.LatestSequence, camera.Options.SnapshotTimeout, context.RequestAborted);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-            frame = hub.LatestSequence > after ? hub.AcquireLatest() : null;
         }
-        if (frame is null)
+        if (!lease.HasFrame)
         {
             var reason = camera.Capture.OfflineReason ?? "no frame was captured in time";
             context.Response.Headers.RetryAfter = "1";
@@ -46,6 +39,8 @@ public static class SnapshotEndpoint
                 $"Camera '{camera.Name}' has no frame to give: {reason}.").WriteAsync(context);
             return;
         }
+        using var _ = lease;
+        var frame = lease.Frame;
         try
         {
             var response = context.Response;
@@ -53,7 +48,7 @@ public static class SnapshotEndpoint
             response.ContentLength = frame.Length;
             ViewerRequest.NoStore(response);
             Span<byte> stamp = stackalloc byte[32];
-            var n = MjpegWriter.FormatSeconds(frame.TimestampMicros, stamp);
+            var n = MjpegFramer.FormatSeconds(frame.TimestampMicros, stamp);
             response.Headers["X-Timestamp"] = System.Text.Encoding.ASCII.GetString(stamp[..n]);
             response.Headers["X-Frame-Sequence"] = frame.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (!HttpMethods.IsHead(context.Request.Method))
@@ -75,27 +70,24 @@ public static class SnapshotEndpoint
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
         }
-        finally
-        {
-            frame.Release();
-        }
     }
 
     /// <summary>The latest frame, unless the encoder idled (--slowdown) or the producer paused and it is stale.</summary>
-    private static Frame? AcquireCurrent(Camera camera)
+    private static FrameLease AcquireCurrent(Camera camera)
     {
-        var frame = camera.Hub.AcquireLatest();
-        if (frame is null)
+        var lease = camera.Hub.AcquireLatest();
+        if (!lease.HasFrame)
         {
-            return null;
+            return lease;
         }
+        var frame = lease.Frame;
         var ageMicros = Clock.UnixMicrosNow() - frame.TimestampMicros;
         // Idle encoders (--slowdown) and paused producers leave an old frame behind.
         if ((camera.Options.Slowdown || camera.Source is Remote.RemoteSource or Bus.BusSource) && !frame.IsNoSignal && ageMicros > 1_000_000)
         {
-            frame.Release();
-            return null;
+            lease.Dispose();
+            return default;
         }
-        return frame;
+        return lease;
     }
 }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
 /// Puts a viewer's bytes straight on its socket: one non-blocking sendmsg per frame that points at
@@ -15,7 +15,7 @@ namespace VideoEdge.Streaming;
 /// own async send; everybody else is done in one system call.
 /// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
 /// </summary>
-public sealed partial class DirectSocketSender : IByteSink
+public sealed partial class SocketSink : IByteSink
 {
     private const int MsgDontWait = 0x40;
     private const int MsgNoSignal = 0x4000;
@@ -24,17 +24,31 @@ public sealed partial class DirectSocketSender : IByteSink
     private const int IpProtoTcp = 6;
     private const int TcpInfo = 11;
 
+    private static long s_opened;
+
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
+    private readonly HttpContext _context;
+    private readonly bool _ownsResponse;
 
-    private DirectSocketSender(Socket socket)
+    private SocketSink(Socket socket, HttpContext context, bool ownsResponse)
     {
         _socket = socket;
         _handle = socket.SafeHandle;
+        _context = context;
+        _ownsResponse = ownsResponse;
+        Interlocked.Increment(ref s_opened);
     }
 
-    /// <summary>A sender for this request's connection, or null when its bytes must go through Kestrel.</summary>
-    public static DirectSocketSender? TryCreate(HttpContext context)
+    /// <summary>How many viewers have been given their socket since start (the proof, for tests, that the fast path is taken).</summary>
+    public static long Opened => Interlocked.Read(ref s_opened);
+
+    /// <summary>
+    /// A sink for this request's connection, or null when its bytes must go through Kestrel. With
+    /// <paramref name="ownsResponse"/> the caller writes the HTTP response head itself, so Kestrel
+    /// must never write on this connection again: <see cref="Finish"/> then closes it.
+    /// </summary>
+    public static SocketSink? TryCreate(HttpContext context, bool ownsResponse)
     {
         if (!OperatingSystem.IsLinux()
             || context.Request.Protocol is not ("HTTP/1.1" or "HTTP/1.0")
@@ -43,10 +57,10 @@ public sealed partial class DirectSocketSender : IByteSink
         {
             return null;
         }
-        return new DirectSocketSender(socket);
+        return new SocketSink(socket, context, ownsResponse);
     }
 
-    /// <summary>Ends the response the way a Connection: close body ends: everything sent, then FIN.</summary>
+    /// <summary>Everything sent, then FIN (how a Connection: close body ends, or the server's side of a WebSocket close).</summary>
     public void Finish()
     {
         try
@@ -56,7 +70,14 @@ public sealed partial class DirectSocketSender : IByteSink
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
+        if (_ownsResponse)
+        {
+            // The response is ours, not Kestrel's: the connection must not be reused.
+            _context.Abort();
+        }
     }
+
+    public void Abort() => _context.Abort();
 
     /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using VideoEdge.Api;
 using VideoEdge.Security;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>What every image endpoint reads from the request: validated query values and the peer.</summary>
 public static class ViewerRequest

@@ -1,13 +1,13 @@
 using System.Runtime.CompilerServices;
 
-namespace VideoEdge.Streaming;
+namespace VideoEdge.Viewers;
 
 /// <summary>
-/// A sink over the stream Kestrel hands out for an upgraded HTTP/1.1 connection or an HTTP/2
-/// extended CONNECT (RFC 8441): Kestrel encrypts and frames what is written, so the frame buffer is
-/// copied once into its pipe and flushed once per send.
+/// A sink over a stream Kestrel frames: a response body, the stream of an upgraded HTTP/1.1
+/// connection or of an HTTP/2 extended CONNECT (RFC 8441). Kestrel encrypts and frames what is
+/// written, so the frame buffer is copied once into its pipe and flushed once per send.
 /// </summary>
-public sealed class StreamByteSink(Stream stream) : IByteSink
+public sealed class StreamSink(Stream stream, HttpContext context) : IByteSink
 {
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
@@ -24,8 +24,10 @@ public sealed class StreamByteSink(Stream stream) : IByteSink
         await stream.FlushAsync(cancellation).ConfigureAwait(false);
     }
 
-    /// <summary>Kestrel ends the connection (HTTP/1.1) or the stream (HTTP/2) when the request handler returns.</summary>
+    /// <summary>Kestrel ends the response, connection (HTTP/1.1 upgrade) or stream (HTTP/2) when the request handler returns.</summary>
     public void Finish()
     {
     }
+
+    public void Abort() => context.Abort();
 }

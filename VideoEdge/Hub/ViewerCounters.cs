@@ -1,7 +1,7 @@
 namespace VideoEdge.Hub;
 
-/// <summary>What /api/state reports about one connected viewer.</summary>
-public sealed class ClientInfo(string transport, string remote)
+/// <summary>One viewer's counters (frames sent and skipped, bytes, fps), as /api/state and /metrics report them.</summary>
+public sealed class ViewerCounters(string transport, string remote)
 {
     private static long s_nextId;
     private readonly RateMeter _rate = new();

@@ -1,0 +1,19 @@
+namespace VideoEdge.Viewers;
+
+/// <summary>
+/// The one place that knows a viewer's connection: the socket itself (<see cref="SocketSink"/>,
+/// plain HTTP/1.x), a stream Kestrel frames further (<see cref="StreamSink"/>: TLS, HTTP/2), or the
+/// outgoing WebSocket of <c>video-edge push</c>. One send at a time; a send cut short leaves the
+/// peer's framing broken.
+/// </summary>
+public interface IByteSink
+{
+    /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation);
+
+    /// <summary>Nothing more will be sent: let the peer see the end once what was sent has left.</summary>
+    void Finish();
+
+    /// <summary>Drops the connection now (a stalled or abusive peer, or framing already broken).</summary>
+    void Abort();
+}

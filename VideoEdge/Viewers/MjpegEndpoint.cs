@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+using VideoEdge.Api;
+using VideoEdge.Cameras;
+using VideoEdge.Hub;
+
+namespace VideoEdge.Viewers;
+
+/// <summary>GET /stream.mjpg: one multipart HTTP response per viewer, a part per frame.</summary>
+public static class MjpegEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, Camera camera)
+    {
+        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem))
+        {
+            await problem!.WriteAsync(context);
+            return;
+        }
+        var response = context.Response;
+        response.ContentType = MjpegFramer.ContentType;
+        ViewerRequest.NoStore(response);
+        // Tell nginx-style proxies not to buffer a live stream.
+        response.Headers["X-Accel-Buffering"] = "no";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+        var services = context.RequestServices;
+        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        if (admitted is null)
+        {
+            return;
+        }
+        var options = camera.Options;
+        ViewerRequest.LimitSendBuffer(context, options.SendBufferBytes);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+
+        var sink = await StartAsync(context, cancellation.Token);
+        if (sink is null)
+        {
+            return;
+        }
+        using var subscription = camera.Hub.Subscribe(new ViewerCounters("mjpeg", ViewerRequest.Remote(context)), cancellation.Token);
+        var end = await ViewerLoop.RunAsync(subscription, MjpegFramer.Instance, sink, fps, options.SendTimeout, camera.Stats, logger, cancellation.Token);
+        if (end.Reason == ViewerLoop.EndReason.SendTimeout)
+        {
+            sink.Abort();
+        }
+        else
+        {
+            sink.Finish();
+        }
+    }
+
+    /// <summary>Sends the response head and the first boundary; null when the viewer is already gone.</summary>
+    private static async Task<IByteSink?> StartAsync(HttpContext context, CancellationToken cancellation)
+    {
+        // Plain HTTP/1.x: the whole response goes straight on the socket, head included.
+        var socket = SocketSink.TryCreate(context, ownsResponse: true);
+        IByteSink sink = (IByteSink?)socket ?? new StreamSink(context.Response.Body, context);
+        try
+        {
+            if (socket is not null)
+            {
+                await socket.SendAsync(MjpegFramer.ResponseHead(context.Response), MjpegFramer.Preamble, ReadOnlyMemory<byte>.Empty, cancellation);
+            }
+            else
+            {
+                await context.Response.StartAsync(cancellation);
+                await sink.SendAsync(MjpegFramer.Preamble, ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, cancellation);
+            }
+            return sink;
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            sink.Abort();
+            return null;
+        }
+    }
+}

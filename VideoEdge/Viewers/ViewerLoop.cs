@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging;
+using VideoEdge.Cameras;
+using VideoEdge.Hub;
+
+namespace VideoEdge.Viewers;
+
+/// <summary>
+/// The one sender every viewer runs, whatever its transport: lease the next frame from the hub,
+/// frame it, send head + shared buffer + tail under a send deadline, count it, give it back. A
+/// viewer still sending when newer frames arrive skips them; nothing ever queues for it. This is
+/// also the one place that decides why a viewer ended, and says so in the log.
+/// </summary>
+public static partial class ViewerLoop
+{
+    public enum EndReason { ClientGone, ServerStopping, SendTimeout }
+
+    /// <summary>How a viewer ended, and the error that ended it if one did.</summary>
+    public readonly record struct End(EndReason Reason, Exception? Error);
+
+    /// <summary>
+    /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
+    /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
+    /// send fails or outlasts <paramref name="sendTimeout"/>. <paramref name="logger"/> null: the caller logs.
+    /// </summary>
+    public static async Task<End> RunAsync(Subscription subscription, IFramer framer, IByteSink sink, double fpsCap, TimeSpan sendTimeout,
+        CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
+    {
+        var client = subscription.Client;
+        var head = new byte[framer.MaxHeadBytes];
+        using var deadline = new CancellationTokenSource();
+        using var ending = cancellation.UnsafeRegister(static s =>
+        {
+            var (deadline, grace) = ((CancellationTokenSource, TimeSpan))s!;
+            try
+            {
+                if (grace <= TimeSpan.Zero)
+                {
+                    deadline.Cancel();
+                }
+                else
+                {
+                    deadline.CancelAfter(grace);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }, (deadline, sendGrace));
+        using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;
+        var reason = EndReason.ClientGone;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                using (var lease = await subscription.NextAsync().ConfigureAwait(false))
+                {
+                    if (!lease.HasFrame)
+                    {
+                        break;
+                    }
+                    var frame = lease.Frame;
+                    var n = framer.WriteHead(frame, head);
+                    deadline.CancelAfter(sendTimeout);
+                    await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
+                    deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                    client.CountSent(frame.Length, subscription.Skipped);
+                    stats?.CountSent(frame.Length, subscription.Skipped);
+                }
+                if (pacer is not null && !await pacer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            reason = EndReason.SendTimeout;
+        }
+        catch (Exception ex) when (IsDisconnect(ex))
+        {
+            error = ex is OperationCanceledException ? null : ex;
+        }
+        if (reason != EndReason.SendTimeout && subscription.HubClosed)
+        {
+            reason = EndReason.ServerStopping;
+        }
+        if (logger is not null && reason == EndReason.SendTimeout)
+        {
+            LogSendTimeout(logger, client.Id, client.Transport, client.Remote, sendTimeout.TotalSeconds, client.FramesSent);
+        }
+        else if (logger is not null)
+        {
+            LogLeft(logger, client.Id, client.Transport, client.Remote, client.FramesSent, client.FramesSkipped);
+        }
+        return new End(reason, error);
+    }
+
+    /// <summary>The exceptions a peer going away produces; anything else is a bug and propagates.</summary>
+    public static bool IsDisconnect(Exception ex) => ex is IOException or ObjectDisposedException
+        or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException
+        or Microsoft.AspNetCore.Connections.ConnectionResetException or OperationCanceledException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Viewer {Id} ({Transport} {Remote}) disconnected: no progress for {Seconds} s (slow or stalled client) after {Frames} frames")]
+    private static partial void LogSendTimeout(ILogger logger, long id, string transport, string remote, double seconds, long frames);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Viewer {Id} ({Transport} {Remote}) left after {Frames} frames ({Skipped} skipped)")]
+    private static partial void LogLeft(ILogger logger, long id, string transport, string remote, long frames, long skipped);
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using VideoEdge.Api;
+using VideoEdge.Cameras;
+using VideoEdge.Hub;
+
+namespace VideoEdge.Viewers;
+
+/// <summary>
+/// GET /ws: one binary message per frame, each a complete JPEG. With ?meta=1 a small JSON text
+/// message (sequence, capture time, size) precedes each frame, for pages that show frame age.
+/// Served by <see cref="WebSocketSession"/> over HTTP/1.1 (upgrade) and HTTP/2 (RFC 8441 extended
+/// CONNECT, which Chromium uses over TLS), so the route takes GET and CONNECT.
+/// </summary>
+public static class WebSocketEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, Camera camera)
+    {
+        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem)
+            || !ViewerRequest.TryReadFlag(context, "meta", out var meta, out problem))
+        {
+            await problem!.WriteAsync(context);
+            return;
+        }
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await ApiProblem.Create(StatusCodes.Status400BadRequest, "WebSocket required",
+                "This endpoint speaks WebSocket (ws://…/ws); for plain HTTP use /stream.mjpg.").WriteAsync(context);
+            return;
+        }
+        var services = context.RequestServices;
+        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        if (admitted is null)
+        {
+            return;
+        }
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        WebSocketSession session;
+        try
+        {
+            session = await WebSocketSession.AcceptAsync(context, cancellation.Token);
+        }
+        catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
+        {
+            context.Abort();
+            return;
+        }
+        // An HTTP/2 connection carries the page and every other stream too: its buffers are not this viewer's to cap.
+        if (context.Request.Protocol is "HTTP/1.1" or "HTTP/1.0")
+        {
+            ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
+        }
+        using var subscription = camera.Hub.Subscribe(new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context)), cancellation.Token);
+        var receiving = session.ReceiveAsync(subscription.Client, logger, cancellation, context.RequestAborted);
+        var end = await ViewerLoop.RunAsync(subscription, new WebSocketFramer(meta), session, fps, camera.Options.SendTimeout, camera.Stats, logger, cancellation.Token);
+        var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
+        var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
+            : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")
+            : (1000, "bye");
+        var closed = false;
+        if (end.Reason != ViewerLoop.EndReason.SendTimeout && heard != WebSocketSession.Heard.Abuse && session.CanSend)
+        {
+            using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            closed = await session.TryCloseAsync(status, reason, closing.Token);
+        }
+        // Give the viewer a moment to answer our close (the receive side ends when it does), then
+        // close TCP; a viewer that broke the protocol, stalled or abused us is simply dropped.
+        if (closed && heard != WebSocketSession.Heard.ProtocolError
+            && (receiving.IsCompleted || await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)) == receiving))
+        {
+            session.Finish();
+        }
+        else
+        {
+            session.Abort();
+        }
+        await receiving;
+    }
+}

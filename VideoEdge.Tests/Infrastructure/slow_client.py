@@ -19,6 +19,19 @@ import time
 import urllib.parse
 
 
+def fakecam_stamp(data):
+    """The bench's fake camera writes 'fakecam seq=N t=<CLOCK_REALTIME ns>' into a comment: the same
+    capture clock for every server (µStreamer's X-Timestamp is not wall-clock time)."""
+    i = data.find(b"fakecam seq=", 0, 400)
+    if i < 0:
+        return None
+    j = data.find(b" t=", i)
+    k = j + 3
+    while k < len(data) and 48 <= data[k] <= 57:
+        k += 1
+    return int(data[j + 3:k]) / 1e9
+
+
 def jpeg_size(data):
     i = 2
     while i + 9 < len(data):
@@ -104,7 +117,8 @@ def mjpeg(reader):
         body = reader.exactly(length)
         n += 1
         w, h = jpeg_size(body)
-        emit(arrival=time.time(), ts=float(headers.get("x-timestamp", "0")), bytes=length,
+        stamp = fakecam_stamp(body)
+        emit(arrival=time.time(), ts=stamp if stamp is not None else float(headers.get("x-timestamp", "0")), bytes=length,
              seq=int(headers.get("x-frame-sequence", "0")), width=w, height=h)
     return n
 
@@ -125,7 +139,8 @@ def ws(reader):
             ts, seq = meta.get("ts", 0.0), meta.get("seq", 0)
         elif op == 2:
             w, h = jpeg_size(payload)
-            emit(arrival=time.time(), ts=ts, bytes=n, seq=seq, width=w, height=h)
+            stamp = fakecam_stamp(payload)
+            emit(arrival=time.time(), ts=stamp if stamp is not None else ts, bytes=n, seq=seq, width=w, height=h)
         elif op == 8:
             raise EOFError()
 

@@ -10,7 +10,7 @@ namespace VideoEdge.Bench.Harness;
 /// pair, tc tbf on the server's end) at 160 kbit/s, 1 Mbit/s and 8 Mbit/s, queue ≈ 0.5 s of the link,
 /// each server on the 720p fake camera in turn. The viewer is the tests' slow_client.py run inside the
 /// namespace; frame age = arrival − the fake camera's stamp (both this machine's CLOCK_REALTIME).
-/// Needs root. `videoedge-bench slowlink [--seconds N]`; prints a markdown table.
+/// Needs root. `videoedge-bench slowlink [--seconds N] [bench options]`; prints a markdown table.
 /// </summary>
 internal static class SlowLinkBench
 {
@@ -24,7 +24,8 @@ internal static class SlowLinkBench
             return 2;
         }
         var seconds = args.Length >= 2 && args[0] == "--seconds" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 25;
-        var options = BenchOptions.Parse([]);
+        // The rest are the bench's own options (e.g. --videoedge-source test).
+        var options = BenchOptions.Parse(args.Length >= 2 && args[0] == "--seconds" ? args[2..] : args);
         var paths = new BenchPaths(null);
         Setup.Prepare(paths, options);
         var script = Path.Combine(paths.Repo, "VideoEdge.Tests", "Infrastructure", "slow_client.py");
@@ -42,7 +43,7 @@ internal static class SlowLinkBench
                 var limit = Math.Max(16384, bytesPerSecond / 2);
                 using var link = Link.Create(rate, limit, index++);
                 using var server = ServerProcess.Start(kind, camera, paths, options, host: link.HostAddress);
-                var path = kind == ServerKind.VideoEdgeWs ? "/ws" : server.StreamPath;
+                var path = kind == ServerKind.VideoEdgeWs ? "/ws?meta=1" : server.StreamPath;
                 await WaitReadyAsync(link.HostAddress, server.Port, server.SnapshotPath ?? server.StreamPath);
                 var cpuBefore = ProcSample.CpuSeconds(server.Pid);
                 var frames = new List<(double Age, int Bytes)>();

@@ -14,6 +14,8 @@ switch (args.FirstOrDefault())
         return LoadClient.Run();
     case "report":
         return Reporting.Rewrite(args[1..]);
+    case "slowlink":
+        return await SlowLinkBench.RunAsync(args[1..]);
     case "--help" or "-h":
         Console.Out.Write(BenchOptions.Usage);
         return 0;

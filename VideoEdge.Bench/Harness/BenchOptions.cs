@@ -33,6 +33,7 @@ public sealed class BenchOptions
           --videoedge-env KEY=VALUE               extra environment for VideoEdge (repeatable)
           --work DIR                              work folder (default <repo>/.bench)
           --publish                               write the results into BENCHMARKS.md and bench-results/
+        videoedge-bench slowlink [--seconds N] [OPTS] issue 14: one viewer behind tc tbf at 160 kbit/s, 1 and 8 Mbit/s (root)
         videoedge-bench report RUN_DIR [--publish]  rewrite a finished run's report and plot
         videoedge-bench floor …                   the floor server (started by the bench)
         videoedge-bench clients                   the viewer process (started by the bench)

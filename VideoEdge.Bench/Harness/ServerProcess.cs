@@ -63,7 +63,7 @@ internal sealed class ServerProcess : IDisposable
     };
 
     /// <summary>Starts <paramref name="kind"/> on <paramref name="camera"/>; <paramref name="testPattern"/> runs VideoEdge without the camera.</summary>
-    public static ServerProcess Start(ServerKind kind, CameraSetup camera, BenchPaths paths, BenchOptions options, bool testPattern = false)
+    public static ServerProcess Start(ServerKind kind, CameraSetup camera, BenchPaths paths, BenchOptions options, bool testPattern = false, string host = "127.0.0.1")
     {
         var port = FreePort();
         ProcessStartInfo info;
@@ -83,7 +83,7 @@ internal sealed class ServerProcess : IDisposable
             }
             case ServerKind.UStreamer:
                 info = new ProcessStartInfo("ustreamer");
-                Add(info, "--device", Device, "--resolution", camera.Resolution, "--host", "127.0.0.1", "--port", port.ToString());
+                Add(info, "--device", Device, "--resolution", camera.Resolution, "--host", host, "--port", port.ToString());
                 if (camera.Format == "mjpeg")
                 {
                     Add(info, "--format", "MJPEG", "--encoder", "HW");
@@ -97,7 +97,7 @@ internal sealed class ServerProcess : IDisposable
                 info = new ProcessStartInfo(options.VideoEdgeBinary ?? paths.VideoEdgeBinary);
                 var source = testPattern || options.VideoEdgeSource == "test" ? "test" : Device;
                 // Every viewer comes from 127.0.0.1: lift the admission limits meant for real deployments.
-                Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"127.0.0.1:{port}",
+                Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"{host}:{port}",
                     "--max-clients", "1000", "--max-clients-per-ip", "0");
                 if (source != "test")
                 {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using VideoEdge.Cameras;
 using VideoEdge.Security;
+using VideoEdge.Variants;
 using VideoEdge.Viewers;
 using VideoEdge.Web;
 
@@ -46,9 +47,10 @@ public static class CameraRoutes
             return camera is null ? UnknownCamera(ctx, cameras) : handler(ctx, camera);
         });
 
-        Add("/stream.mjpg", MjpegEndpoint.HandleAsync);
-        Add("/ws", WebSocketEndpoint.HandleAsync, WebSocket);
-        Add("/snapshot.jpg", SnapshotEndpoint.HandleAsync);
+        // Issue 14 seam: ?width=/?quality= hand the endpoint a variant's view of the camera (its own hub).
+        Add("/stream.mjpg", new(VariantRoutes.Serve(MjpegEndpoint.HandleAsync, snapshot: false)));
+        Add("/ws", new(VariantRoutes.Serve(WebSocketEndpoint.HandleAsync, snapshot: false)), WebSocket);
+        Add("/snapshot.jpg", new(VariantRoutes.Serve(SnapshotEndpoint.HandleAsync, snapshot: true)));
         Add(prefix.Length == 0 ? "/api/state" : "/state", StateEndpoint.HandleAsync);
         Add(prefix.Length == 0 ? "/api/camera/controls" : "/controls", CameraControlsEndpoint.ListAsync);
         Add(prefix.Length == 0 ? "/api/camera/controls/{control}" : "/controls/{control}", CameraControlsEndpoint.SetAsync, Put);

@@ -93,7 +93,33 @@ public static class MetricsEndpoint
                 {
                     n += viewers[i].Client.Transport == transport ? 1 : 0;
                 }
+                // Viewers of a ?width=/?quality= variant watch the variant's hub.
+                foreach (var variant in c.Variants.Active)
+                {
+                    foreach (var waiter in variant.Hub.Viewers)
+                    {
+                        n += waiter.Client.Transport == transport ? 1 : 0;
+                    }
+                }
                 w.Sample("videoedge_clients"u8, camera, c.Name, "transport"u8, transport, n);
+            }
+        }
+        w.Family("videoedge_variants"u8, "gauge"u8, "?width=/?quality= variants in use now (made when first asked for, dropped when nobody uses them)."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_variants"u8, camera, c.Name, c.Variants.Active.Count);
+        }
+        w.Family("videoedge_variant_frames_encoded_total"u8, "counter"u8, "Frames decoded, resized and encoded for variants, dropped variants included."u8);
+        foreach (var c in all)
+        {
+            w.Sample("videoedge_variant_frames_encoded_total"u8, camera, c.Name, c.Variants.EncodesTotal);
+        }
+        w.Family("videoedge_variant_encodes_total"u8, "counter"u8, "Frames encoded per variant in use (one encode serves all of its viewers)."u8);
+        foreach (var c in all)
+        {
+            foreach (var variant in c.Variants.Active)
+            {
+                w.Sample("videoedge_variant_encodes_total"u8, camera, c.Name, "variant"u8, variant.Key.ToString(), variant.Encodes);
             }
         }
         w.Family("videoedge_source_online"u8, "gauge"u8, "1 unless the source has failed (0 while the no-signal picture is shown); an idle camera (--on-demand) counts as online."u8);

@@ -79,12 +79,14 @@ internal static class Report
         {
             md.AppendLine("### On demand: first request → first frame of a camera switched off by `--on-demand 1`");
             md.AppendLine();
-            md.AppendLine("| source | p50 (ms) | min | max | runs | no-signal pictures meanwhile | camera frames (stamped) |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("An MJPEG viewer connects to `/stream.mjpg` once `/api/state` has said `idle` for half a second; the time runs to the end of its first picture captured after the request (X-Timestamp). \"older pictures first\" counts pictures from before the request sent ahead of it.");
+            md.AppendLine();
+            md.AppendLine("| source | p50 (ms) | min | max | runs | older pictures first | no-signal pictures meanwhile | camera frames (stamped) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
             foreach (var g in report.Wakes.GroupBy(w => w.Source))
             {
                 var stamped = g.Any(w => w.CameraFrame is not null) ? $"{g.Count(w => w.CameraFrame == true)} of {g.Count()}" : "–";
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {F(Stats.Median(g.Select(w => w.Milliseconds)), 0)} | {F(g.Min(w => w.Milliseconds), 0)} | {F(g.Max(w => w.Milliseconds), 0)} | {g.Count()} | {g.Sum(w => w.NoSignal ?? 0)} | {stamped} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {F(Stats.Median(g.Select(w => w.Milliseconds)), 0)} | {F(g.Min(w => w.Milliseconds), 0)} | {F(g.Max(w => w.Milliseconds), 0)} | {g.Count()} | {g.Sum(w => w.OlderParts)} | {g.Sum(w => w.NoSignal ?? 0)} | {stamped} |");
             }
             md.AppendLine();
         }

@@ -39,11 +39,12 @@ public sealed record Measurement
 public sealed record StartupMeasurement(ServerKind Server, string Source, int Rep, double Milliseconds, long RssBytes);
 
 /// <summary>
-/// A camera switched off by --on-demand: first request (an MJPEG viewer connecting) → its first complete picture.
+/// A camera switched off by --on-demand: first request (an MJPEG viewer connecting) → its first complete picture
+/// captured after the request (X-Timestamp); <paramref name="OlderParts"/> pictures from before came first.
 /// <paramref name="NoSignal"/> counts no-signal pictures the server made meanwhile; <paramref name="CameraFrame"/> is
 /// whether the picture carried the fake camera's stamp (null where the source has none).
 /// </summary>
-public sealed record WakeMeasurement(string Source, int Rep, double Milliseconds, long? NoSignal, bool? CameraFrame);
+public sealed record WakeMeasurement(string Source, int Rep, double Milliseconds, long? NoSignal, bool? CameraFrame, int OlderParts = 0);
 
 /// <summary>Everything one bench run produced (saved as results.json).</summary>
 public sealed record BenchReport

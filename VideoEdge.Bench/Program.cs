@@ -49,6 +49,7 @@ var report = new BenchReport
     Machine = Machine.Describe(),
     Measurements = runner.Measurements,
     Startups = runner.Startups,
+    Wakes = runner.Wakes,
 };
 var runDir = Directory.CreateDirectory(Path.Combine(paths.Work, "runs", started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))).FullName;
 File.WriteAllText(Path.Combine(runDir, "results.json"), JsonSerializer.Serialize(report, BenchJson.Default.BenchReport));

@@ -70,6 +70,26 @@ internal static class Report
             }
             md.AppendLine();
         }
+        var ingest = ms.Where(m => m.Group == "ingest").ToList();
+        if (ingest.Count > 0)
+        {
+            AppendIngest(md, ingest);
+        }
+        if (report.Wakes.Count > 0)
+        {
+            md.AppendLine("### On demand: first request → first frame of a camera switched off by `--on-demand 1`");
+            md.AppendLine();
+            md.AppendLine("An MJPEG viewer connects to `/stream.mjpg` once `/api/state` has said `idle` for half a second; the time runs to the end of its first picture captured after the request (X-Timestamp). \"older pictures first\" counts pictures from before the request sent ahead of it.");
+            md.AppendLine();
+            md.AppendLine("| source | p50 (ms) | min | max | runs | older pictures first | no-signal pictures meanwhile | camera frames (stamped) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var g in report.Wakes.GroupBy(w => w.Source))
+            {
+                var stamped = g.Any(w => w.CameraFrame is not null) ? $"{g.Count(w => w.CameraFrame == true)} of {g.Count()}" : "–";
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {F(Stats.Median(g.Select(w => w.Milliseconds)), 0)} | {F(g.Min(w => w.Milliseconds), 0)} | {F(g.Max(w => w.Milliseconds), 0)} | {g.Count()} | {g.Sum(w => w.OlderParts)} | {g.Sum(w => w.NoSignal ?? 0)} | {stamped} |");
+            }
+            md.AppendLine();
+        }
         var yuyv = ms.Where(m => m.Group == "yuyv").ToList();
         if (yuyv.Count > 0)
         {
@@ -117,6 +137,35 @@ internal static class Report
                 : "–";
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {ServerProcess.Label(s)} | {F(cpu, 3)} | {F(cpu / floor, 2)} | {F(Med(g, m => m.Load.FastMedianFps), 1)} / {F(Med(g, m => m.Load.FastMinFps), 1)} | {F(Med(g, m => m.Load.FastMinCapturedShare) * 100, 1)} % | {F(Med(g, m => m.Load.LatencyP50Ms), 1)} / {F(Med(g, m => m.Load.LatencyP99Ms), 1)} | {F(Med(g, m => m.Load.FastGaps), 0)} | {Mb(Med(g, m => m.IdleRssBytes))} → {Mb(Med(g, m => m.RssBytes))}, {Mb(Med(g, m => m.PeakRssBytes))} | {alloc} | {F(Med(g, m => m.ViewerCpuShare) * 100, 0)} % | {g.Count}{Failures(g)} |");
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>The same WebSocket viewers fed by the local camera, by a producer pushing to /cams/NAME/ingest, and over NATS.</summary>
+    private static void AppendIngest(StringBuilder md, List<Measurement> ms)
+    {
+        md.AppendLine($"### Ingest: {ms[0].Resolution} frames from another process, WebSocket viewers");
+        md.AppendLine();
+        md.AppendLine("CPU of the hub process only (the producer, `video-edge push` on the fake camera, and nats-server are other processes). \"× local\" is the ratio to the local camera in the same run. Allocation is the hub's managed bytes over the frames it received inside the window (the bench's two `/api/state` reads, ~4 KB each, are included).");
+        md.AppendLine();
+        ServerKind[] kinds = [ServerKind.VideoEdgeWs, ServerKind.VideoEdgeIngest, ServerKind.VideoEdgeBus];
+        var present = kinds.Where(k => ms.Any(m => m.Server == k)).ToArray();
+        md.AppendLine("| viewers | " + string.Join(" | ", present.Select(k => k == ServerKind.VideoEdgeWs ? "local camera" : ServerProcess.Label(k).Replace("VideoEdge WS, ", "", StringComparison.Ordinal) + " (× local)"))
+            + " | alloc B per received frame (" + string.Join(" / ", present.Select(k => k == ServerKind.VideoEdgeWs ? "local" : ServerProcess.Label(k).Replace("VideoEdge WS, ", "", StringComparison.Ordinal))) + ") | p50 latency ms (same order) | runs |");
+        md.AppendLine("|---:|" + string.Concat(present.Select(_ => "---:|")) + "---|---|---:|");
+        foreach (var clients in ms.Select(m => m.Clients).Distinct().Order())
+        {
+            List<Measurement> Of(ServerKind k) => ms.Where(m => m.Server == k && m.Clients == clients).ToList();
+            var local = Med(Of(ServerKind.VideoEdgeWs), m => m.CpuPer1000Frames);
+            md.Append(CultureInfo.InvariantCulture, $"| {clients} |");
+            foreach (var k in present)
+            {
+                var cpu = Med(Of(k), m => m.CpuPer1000Frames);
+                md.Append(k == ServerKind.VideoEdgeWs ? $" {F(cpu, 3)} |" : $" {F(cpu, 3)} ({F(cpu / local, 2)}×) |");
+            }
+            md.Append(' ').Append(string.Join(" / ", present.Select(k => F(Med(Of(k), m => m.AllocatedPerReceivedFrame ?? double.NaN), 0)))).Append(" |");
+            md.Append(' ').Append(string.Join(" / ", present.Select(k => F(Med(Of(k), m => m.Load.LatencyP50Ms), 1)))).Append(" |");
+            md.AppendLine(CultureInfo.InvariantCulture, $" {string.Join(" / ", present.Select(k => Of(k).Count))}{Failures(ms.Where(m => m.Clients == clients).ToList())} |");
         }
         md.AppendLine();
     }

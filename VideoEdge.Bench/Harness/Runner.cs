@@ -13,6 +13,7 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
 
     public List<Measurement> Measurements { get; } = [];
     public List<StartupMeasurement> Startups { get; } = [];
+    public List<WakeMeasurement> Wakes { get; } = [];
 
     private int Reps(int normal) => options.Reps ?? (options.Quick ? 1 : normal);
 
@@ -49,6 +50,19 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
         {
             await GroupAsync("soak", hd, [ServerKind.VideoEdge], [new Step(50, 0, 2, 60)], 1);
         }
+        if (options.Wants("ingest"))
+        {
+            // The same WebSocket viewers; frames from the camera in the server's own process, pushed by a
+            // producer process to /cams/NAME/ingest, or published by it on a NATS bus.
+            int[] counts = quick ? [10, 200] : [10, 50, 200];
+            // 5 s windows: the differences sought are ~10 %, on a shared machine.
+            var steps = counts.Select(c => new Step(c, 0, 1, quick ? 2 : 5)).ToArray();
+            await GroupAsync("ingest", hd, [ServerKind.VideoEdgeWs, ServerKind.VideoEdgeIngest, ServerKind.VideoEdgeBus], steps, Reps(3));
+        }
+        if (options.Wants("wake"))
+        {
+            await WakeAsync(Reps(5));
+        }
         if (options.Wants("yuyv"))
         {
             ServerKind[] encoders = options.VideoEdgeSource == "camera" ? [ServerKind.UStreamer, ServerKind.VideoEdge] : [ServerKind.UStreamer];
@@ -78,6 +92,11 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
     {
         using var server = ServerProcess.Start(kind, camera, paths, options);
         await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        if (server.IsVideoEdge)
+        {
+            // The first /api/state of a process allocates once (~360 KB: serializer and endpoint set-up); keep it out of the first window.
+            VideoEdgeStateReader.Read(server.Port);
+        }
         Thread.Sleep(500);
         var idle = ProcSample.Read(server.Pid);
         foreach (var step in steps)
@@ -135,11 +154,12 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
                 Gen1 = after is not null && before is not null ? after.Process.Gen1Collections - before.Process.Gen1Collections : null,
                 Gen2 = after is not null && before is not null ? after.Process.Gen2Collections - before.Process.Gen2Collections : null,
                 PoolOutstanding = after?.Pool.Outstanding,
+                ReceivedFrames = after?.Frames is { } a && before?.Frames is { } b ? a.Captured - b.Captured : null,
                 Load = load,
             };
             Measurements.Add(m);
             Setup.Log($"  {m.Scenario,-34} {ServerProcess.Label(kind),-16} rep {rep}: {m.CpuPer1000Frames:F3} CPU-s/1000 frames, " +
-                $"{load.FastMedianFps:F1} fps, p50 {load.LatencyP50Ms:F1} ms, p99 {load.LatencyP99Ms:F1} ms, viewer CPU {m.ViewerCpuShare:P0}" +
+                $"{load.FastMedianFps:F1} fps" + (m.AllocatedPerReceivedFrame is { } alloc ? $", {alloc:F0} B alloc per received frame" : "") + $", p50 {load.LatencyP50Ms:F1} ms, p99 {load.LatencyP99Ms:F1} ms, viewer CPU {m.ViewerCpuShare:P0}" +
                 (load.SlowClients > 0 ? $", slow age {load.SlowAgeStartP50Ms / 1000:F1} s" : "") +
                 (load.Failed > 0 ? $", {load.Failed} failed: {string.Join("; ", load.Errors)}" : ""));
             Thread.Sleep(300);
@@ -150,6 +170,65 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
         $"{(camera.Format == "yuyv" ? "YUYV " : "")}{camera.Resolution} {clients} clients" + (slow > 0 ? $" ({slow} slow)" : "") + (group == "soak" ? " 60 s" : "");
 
     private static string ScenarioName(string group, CameraSetup camera, Step step) => ScenarioName(group, camera, step.Clients, step.Slow);
+
+    /// <summary>
+    /// --on-demand 1: waits until /api/state says the camera is idle (switched off), then times an MJPEG
+    /// viewer's request to its first complete picture, for the fake camera (V4L2), the test pattern and an
+    /// exec: source (ffmpeg writing MJPEG). One server per source; it goes idle again between repetitions.
+    /// </summary>
+    private async Task WakeAsync(int reps)
+    {
+        var hd = new CameraSetup("1280x720");
+        (string Label, string Source)[] cases =
+        [
+            ("fake V4L2 camera", ServerProcess.Device),
+            ("test pattern", "test"),
+            ("exec: ffmpeg", "exec:ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=1280x720:rate=30 -c:v mjpeg -f mjpeg -"),
+        ];
+        foreach (var (label, source) in cases)
+        {
+            try
+            {
+                using var server = ServerProcess.Start(ServerKind.VideoEdge, hd, paths, options, source: source, extra: ["--on-demand", "1"]);
+                await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+                for (var rep = 1; rep <= reps; rep++)
+                {
+                    var idleSince = Stopwatch.StartNew();
+                    while (VideoEdgeStateReader.Read(server.Port)?.Source?.State != "idle")
+                    {
+                        if (idleSince.Elapsed > TimeSpan.FromSeconds(20))
+                        {
+                            throw new TimeoutException($"{label}: the camera did not go idle within 20 s of its last viewer");
+                        }
+                        await Task.Delay(100);
+                    }
+                    // Idle for a moment more: the device is closed, not half-way through closing.
+                    await Task.Delay(500);
+                    var before = VideoEdgeStateReader.Read(server.Port);
+                    // A frame counts once it was captured after the request (X-Timestamp), not a picture held from before.
+                    var requested = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+                    var clock = Stopwatch.StartNew();
+                    var part = await HttpProbe.FirstFreshPartAsync(server.Port, "/stream.mjpg", requested, TimeSpan.FromSeconds(15));
+                    var ms = clock.Elapsed.TotalMilliseconds;
+                    var after = VideoEdgeStateReader.Read(server.Port);
+                    if (part is not var (picture, older))
+                    {
+                        Setup.Log($"  wake {label} rep {rep}: no fresh frame within 15 s");
+                        continue;
+                    }
+                    bool? stamped = source == ServerProcess.Device ? StreamParser.TryReadStamp(picture.AsSpan(0, Math.Min(picture.Length, 256)), out _, out _) : null;
+                    long? noSignal = after?.Frames is { } a && before?.Frames is { } b ? a.NoSignal - b.NoSignal : null;
+                    Wakes.Add(new WakeMeasurement(label, rep, ms, noSignal, stamped, older));
+                    Setup.Log($"  wake {label} rep {rep}: {ms:F0} ms to the first fresh frame ({picture.Length} bytes, {older} older parts before it" +
+                        (stamped == false ? ", NOT a camera frame" : "") + (noSignal > 0 ? $", {noSignal} no-signal pictures meanwhile" : "") + ")");
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+            {
+                Setup.Log($"  wake {label} failed: {ex.Message}");
+            }
+        }
+    }
 
     /// <summary>Process start → first complete /snapshot.jpg, for VideoEdge on its test pattern and on the camera, and µStreamer.</summary>
     private async Task StartupAsync(int reps)

@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using VideoEdge.Bench.Load;
 using VideoEdge.Bench.Native;
 
 namespace VideoEdge.Bench.Harness;
 
-/// <summary>The servers under test. VideoEdge appears twice: once per transport.</summary>
-public enum ServerKind { Floor, UStreamer, VideoEdge, VideoEdgeWs }
+/// <summary>
+/// The servers under test. VideoEdge appears once per transport, and (WebSocket viewers) once per
+/// way frames reach it from another process: pushed to /cams/NAME/ingest, or over a NATS bus.
+/// </summary>
+public enum ServerKind { Floor, UStreamer, VideoEdge, VideoEdgeWs, VideoEdgeIngest, VideoEdgeBus }
 
 /// <summary>What the camera delivers in a scenario.</summary>
 public sealed record CameraSetup(string Resolution, string Format = "mjpeg")
@@ -19,8 +23,13 @@ public sealed record CameraSetup(string Resolution, string Format = "mjpeg")
 internal sealed class ServerProcess : IDisposable
 {
     public const string Device = "/dev/video0";
+    /// <summary>The producer's camera name on the hub (--camera NAME=remote or NAME=bus).</summary>
+    public const string RemoteCamera = "cam";
+    private const string IngestToken = "bench-ingest-token";
     private readonly Process _process;
     private readonly StreamWriter _log;
+    /// <summary>Processes that feed the server (nats-server, a producer), stopped with it, last started first.</summary>
+    private readonly List<Process> _companions = [];
 
     private ServerProcess(ServerKind kind, Process process, int port, StreamWriter log)
     {
@@ -35,37 +44,53 @@ internal sealed class ServerProcess : IDisposable
     public int Pid => _process.Id;
     public Stopwatch SinceStart { get; } = new();
 
-    public string Transport => Kind == ServerKind.VideoEdgeWs ? "ws" : "mjpeg";
+    public string Transport => Kind is ServerKind.VideoEdgeWs or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus ? "ws" : "mjpeg";
 
     public string StreamPath => Kind switch
     {
         ServerKind.UStreamer => "/stream",
         ServerKind.Floor => "/stream",
-        ServerKind.VideoEdgeWs => "/ws",
+        ServerKind.VideoEdgeWs or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus => "/ws",
         _ => "/stream.mjpg",
     };
 
     public string? SnapshotPath => Kind switch
     {
         ServerKind.UStreamer => "/snapshot",
-        ServerKind.VideoEdge or ServerKind.VideoEdgeWs => "/snapshot.jpg",
-        _ => null,
+        ServerKind.Floor => null,
+        _ => "/snapshot.jpg",
     };
 
-    public bool IsVideoEdge => Kind is ServerKind.VideoEdge or ServerKind.VideoEdgeWs;
+    public bool IsVideoEdge => IsVideoEdgeKind(Kind);
+
+    /// <summary>Frames come from a producer process: the server shows no-signal until its first frame arrives.</summary>
+    public bool IsFedByProducer => Kind is ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus;
+
+    public static bool IsVideoEdgeKind(ServerKind kind) => kind is not (ServerKind.Floor or ServerKind.UStreamer);
 
     public static string Label(ServerKind kind) => kind switch
     {
         ServerKind.Floor => "floor",
         ServerKind.UStreamer => "µStreamer",
         ServerKind.VideoEdge => "VideoEdge MJPEG",
+        ServerKind.VideoEdgeIngest => "VideoEdge WS, ingest",
+        ServerKind.VideoEdgeBus => "VideoEdge WS, NATS",
         _ => "VideoEdge WS",
     };
 
-    /// <summary>Starts <paramref name="kind"/> on <paramref name="camera"/>; <paramref name="testPattern"/> runs VideoEdge without the camera.</summary>
-    public static ServerProcess Start(ServerKind kind, CameraSetup camera, BenchPaths paths, BenchOptions options, bool testPattern = false, string host = "127.0.0.1")
+    /// <summary>
+    /// Starts <paramref name="kind"/> on <paramref name="camera"/>; <paramref name="testPattern"/> runs VideoEdge without the camera;
+    /// <paramref name="source"/> and <paramref name="extra"/> replace VideoEdge's source and add arguments (the on-demand wake-up).
+    /// The ingest kinds start a `video-edge push` producer on the fake camera (and for the bus a nats-server) beside the hub:
+    /// only the hub's CPU is measured.
+    /// </summary>
+    public static ServerProcess Start(ServerKind kind, CameraSetup camera, BenchPaths paths, BenchOptions options, bool testPattern = false,
+        string? source = null, string[]? extra = null, string host = "127.0.0.1")
     {
         var port = FreePort();
+        var binary = options.VideoEdgeBinary ?? paths.VideoEdgeBinary;
+        var companions = new List<ProcessStartInfo>();
+        var natsPort = kind == ServerKind.VideoEdgeBus ? FreePort() : 0;
         ProcessStartInfo info;
         switch (kind)
         {
@@ -93,40 +118,127 @@ internal sealed class ServerProcess : IDisposable
                     Add(info, "--format", "YUYV", "--encoder", "CPU", "--quality", "80");
                 }
                 break;
+            case ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus:
+            {
+                info = new ProcessStartInfo(binary);
+                AddVideoEdgeListener(info, port, options);
+                Add(info, "--camera", $"{RemoteCamera}={(kind == ServerKind.VideoEdgeIngest ? "remote" : "bus")}", "--resolution", camera.Resolution);
+                var to = kind == ServerKind.VideoEdgeIngest ? $"ws://127.0.0.1:{port}/cams/{RemoteCamera}/ingest" : $"nats://127.0.0.1:{natsPort}/{RemoteCamera}";
+                if (kind == ServerKind.VideoEdgeIngest)
+                {
+                    Add(info, "--ingest-token", IngestToken);
+                }
+                else
+                {
+                    Add(info, "--bus", $"nats://127.0.0.1:{natsPort}");
+                    var nats = new ProcessStartInfo("nats-server");
+                    Add(nats, "-a", "127.0.0.1", "-p", natsPort.ToString());
+                    companions.Add(nats);
+                }
+                // The producer: the same binary on the fake camera, MJPEG passed through, as `video-edge push` runs on a second board.
+                var producer = new ProcessStartInfo(binary);
+                Add(producer, "push", "--source", Device, "--format", camera.Format, "--resolution", camera.Resolution, "--fps", "30", "--to", to);
+                if (kind == ServerKind.VideoEdgeIngest)
+                {
+                    producer.Environment["VIDEOEDGE_TOKEN"] = IngestToken;
+                }
+                AddFakeCamera(producer, camera, paths);
+                companions.Add(producer);
+                break;
+            }
             default:
-                info = new ProcessStartInfo(options.VideoEdgeBinary ?? paths.VideoEdgeBinary);
-                var source = testPattern || options.VideoEdgeSource == "test" ? "test" : Device;
-                // Every viewer comes from 127.0.0.1: lift the admission limits meant for real deployments.
-                Add(info, "--source", source, "--resolution", camera.Resolution, "--fps", "30", "--listen", $"{host}:{port}",
-                    "--max-clients", "1000", "--max-clients-per-ip", "0");
-                if (source != "test")
+                info = new ProcessStartInfo(binary);
+                var videoEdgeSource = source ?? (testPattern || options.VideoEdgeSource == "test" ? "test" : Device);
+                Add(info, "--source", videoEdgeSource, "--resolution", camera.Resolution, "--fps", "30");
+                AddVideoEdgeListener(info, port, options, host);
+                if (videoEdgeSource == Device)
                 {
                     Add(info, "--format", camera.Format);
                 }
-                foreach (var (key, value) in options.VideoEdgeEnvironment)
-                {
-                    info.Environment[key] = value;
-                }
                 break;
         }
-        info.UseShellExecute = false;
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        if (!(testPattern && kind is ServerKind.VideoEdge or ServerKind.VideoEdgeWs))
+        foreach (var a in extra ?? [])
+        {
+            info.ArgumentList.Add(a);
+        }
+        if (!(testPattern && IsVideoEdgeKind(kind) || kind is ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus))
         {
             AddFakeCamera(info, camera, paths);
         }
         var log = new StreamWriter(Path.Combine(paths.Logs, $"{kind}-{camera.Resolution}-{camera.Format}.log"), append: true) { AutoFlush = true };
-        log.WriteLine($"=== {DateTime.Now:O} {info.FileName} {string.Join(' ', info.ArgumentList)}");
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(kind, process, port, log);
-        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
-        server.SinceStart.Start();
+        try
+        {
+            // nats-server before the hub (so the hub connects at once), the producer after it.
+            if (kind == ServerKind.VideoEdgeBus)
+            {
+                server.StartCompanion(companions[0]);
+                WaitForPort(natsPort, TimeSpan.FromSeconds(10));
+            }
+            server.SinceStart.Start();
+            server.StartChild(process, "server");
+            foreach (var companion in companions.Where(c => c.FileName == binary))
+            {
+                server.StartCompanion(companion);
+            }
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    private static void AddVideoEdgeListener(ProcessStartInfo info, int port, BenchOptions options, string host = "127.0.0.1")
+    {
+        // Every viewer comes from one address: lift the admission limits meant for real deployments.
+        Add(info, "--listen", $"{host}:{port}", "--max-clients", "1000", "--max-clients-per-ip", "0");
+        foreach (var (key, value) in options.VideoEdgeEnvironment)
+        {
+            info.Environment[key] = value;
+        }
+    }
+
+    private void StartCompanion(ProcessStartInfo info)
+    {
+        var process = new Process { StartInfo = info };
+        _companions.Add(process);
+        StartChild(process, Path.GetFileName(info.FileName) + (info.ArgumentList.FirstOrDefault() == "push" ? " push" : ""));
+    }
+
+    /// <summary>Starts a child with its output in the server's log, each line tagged with <paramref name="tag"/>.</summary>
+    private void StartChild(Process process, string tag)
+    {
+        var info = process.StartInfo;
+        info.UseShellExecute = false;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        OnLine($"=== {DateTime.Now:O} {info.FileName} {string.Join(' ', info.ArgumentList)}");
+        process.OutputDataReceived += (_, e) => OnLine(e.Data is null ? null : $"[{tag}] {e.Data}");
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data is null ? null : $"[{tag}] {e.Data}");
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return server;
+    }
+
+    private static void WaitForPort(int port, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (clock.Elapsed < timeout)
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     private static void AddFakeCamera(ProcessStartInfo info, CameraSetup camera, BenchPaths paths)
@@ -159,17 +271,21 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    /// <summary>Waits until the server streams: a first complete picture on its stream (or snapshot).</summary>
+    /// <summary>
+    /// Waits until the server streams: a first complete picture on its stream (or snapshot); when a
+    /// producer feeds it, a picture from the camera (with the fake camera's stamp), not the no-signal one.
+    /// </summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
         {
-            if (_process.HasExited)
+            foreach (var p in _companions.Prepend(_process).Where(p => p.HasExited))
             {
-                throw new InvalidOperationException($"{Kind} exited with code {_process.ExitCode}; see {Path.GetFileName(((FileStream)_log.BaseStream).Name)} in the logs folder");
+                throw new InvalidOperationException($"{Kind}: {Path.GetFileName(p.StartInfo.FileName)} exited with code {p.ExitCode}; see {Path.GetFileName(((FileStream)_log.BaseStream).Name)} in the logs folder");
             }
-            if (await HttpProbe.FirstPictureAsync(Port, SnapshotPath ?? StreamPath, TimeSpan.FromSeconds(2)) is not null)
+            if (await HttpProbe.FirstPictureAsync(Port, SnapshotPath ?? StreamPath, TimeSpan.FromSeconds(2)) is { } picture
+                && (!IsFedByProducer || StreamParser.TryReadStamp(picture.AsSpan(0, Math.Min(picture.Length, 256)), out _, out _)))
             {
                 return;
             }
@@ -180,21 +296,42 @@ internal sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        // The producer first (it would otherwise log the hub going away), then the hub, then the bus.
+        var companions = _companions.Where(c => c.StartInfo.ArgumentList.FirstOrDefault() == "push").ToList();
+        foreach (var p in companions)
         {
-            Libc.Kill(_process.Id, Libc.SIGTERM);
-            if (!_process.WaitForExit(3000))
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
-            }
+            Stop(p);
         }
-        _process.WaitForExit();
-        _process.Dispose();
+        Stop(_process);
+        foreach (var p in _companions.Except(companions))
+        {
+            Stop(p);
+        }
         lock (_log)
         {
             _log.Dispose();
         }
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                Libc.Kill(process.Id, Libc.SIGTERM);
+                if (!process.WaitForExit(3000))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started (a companion that failed to start).
+        }
+        process.Dispose();
     }
 
     private static void Add(ProcessStartInfo info, params string[] args)

@@ -10,6 +10,10 @@ internal static class Setup
         EnsureTool("ustreamer", "ustreamer");
         EnsureTool("ffmpeg", "ffmpeg");
         EnsureTool("rsvg-convert", "librsvg2-bin");
+        if (options.Wants("ingest") && options.Wants(ServerKind.VideoEdgeBus))
+        {
+            EnsureTool("nats-server", "nats-server");
+        }
         if (!File.Exists(paths.FakeCamera) || File.GetLastWriteTimeUtc(paths.FakeCamera) < File.GetLastWriteTimeUtc(Path.Combine(paths.Repo, "fakecam", "fakecam.c")))
         {
             Log("building the fake camera");
@@ -19,7 +23,7 @@ internal static class Setup
         {
             EnsureFrames(paths, resolution);
         }
-        if (options.VideoEdgeBinary is null && (options.Wants(ServerKind.VideoEdge) || options.Wants(ServerKind.VideoEdgeWs)))
+        if (options.VideoEdgeBinary is null && Enum.GetValues<ServerKind>().Any(k => ServerProcess.IsVideoEdgeKind(k) && options.Wants(k)))
         {
             PublishVideoEdge(paths);
         }

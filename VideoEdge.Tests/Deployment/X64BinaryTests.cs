@@ -68,6 +68,42 @@ public sealed class X64BinaryTests(PublishedBuilds builds)
         }
     }
 
+    /// <summary>
+    /// The fake camera is an LD_PRELOAD library: the AOT binary must call open/ioctl through the
+    /// process's global symbols. It once bound "libc" for getrlimit (the file limit, at start) before
+    /// V4L2 installed its resolver, and then reported "no such device" for every preloaded camera.
+    /// </summary>
+    [Fact]
+    public async Task Serves_an_MJPEG_camera_that_an_LD_PRELOAD_library_provides()
+    {
+        var build = await builds.GetAsync("linux-x64");
+        var dir = FakeCamera.NewTempDirectory("videoedge-aot-fakecam");
+        try
+        {
+            var frames = FakeCamera.MakeTestJpegs(Path.Combine(dir, "frames"), 640, 480, 4).Select(File.ReadAllBytes).ToList();
+            await using var server = await ProcessServer.StartAsync(["--source", "/dev/video0", "--format", "mjpeg"],
+                new Dictionary<string, string>
+                {
+                    ["LD_PRELOAD"] = FakeCamera.LibraryPath,
+                    ["FAKECAM_DEVICE"] = "/dev/video0",
+                    ["FAKECAM_FORMATS"] = "mjpeg",
+                    ["FAKECAM_JPEGS"] = Path.Combine(dir, "frames"),
+                },
+                executable: build.Binary);
+            await using var stream = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            for (var i = 0; i < 3; i++)
+            {
+                var part = await stream.ReadPartAsync(timeout.Token);
+                Assert.True(frames.Any(f => f.AsSpan().SequenceEqual(part.Body)), $"part {i} is not one of the camera's frames (no-signal?)\n{server.Output}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Says_whether_OpenCV_is_missing_or_which_library_it_lacks_and_still_serves_pictures()
     {

@@ -236,6 +236,34 @@ public sealed class IngestTests
         await ChainTests.WaitUntilAsync(() => !hub.Camera.Capture.Online, "the camera went offline");
     }
 
+    /// <summary>Messages are received straight into pooled frames sized from the one before: a bigger one must arrive whole.</summary>
+    [Fact]
+    public async Task Frames_much_larger_than_the_one_before_arrive_whole()
+    {
+        await using var hub = await StartHubAsync();
+        await using var viewer = await MetaViewer.ConnectAsync(hub.WebSocketBase, "cam");
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        var small = MjpegStreams.Jpegs(1)[0];
+        foreach (var size in new[] { 0, 200 * 1024, 1300 * 1024, 0 })
+        {
+            // The small JPEG's headers and data, then filler before its EOI: still one valid-looking JPEG.
+            var jpeg = small;
+            if (size > 0)
+            {
+                jpeg = new byte[size];
+                small.AsSpan(0, small.Length - 2).CopyTo(jpeg);
+                Random.Shared.NextBytes(jpeg.AsSpan(small.Length - 2, size - small.Length));
+                jpeg.AsSpan(small.Length - 2, size - small.Length).Replace((byte)0xFF, (byte)0x00);
+                jpeg[^2] = 0xFF;
+                jpeg[^1] = 0xD9;
+            }
+            await producer.SendAsync(jpeg);
+            Assert.Equal(HubTap.Hash(jpeg), HubTap.Hash((await viewer.ReadUntilAsync(f => !f.NoSignal && f.Jpeg.Length == jpeg.Length, 10)).Jpeg));
+        }
+        Assert.Equal(0, hub.Camera.Stats.Dropped);
+        Assert.Equal(0, hub.Camera.Pool.Misuse);
+    }
+
     [Fact]
     public async Task Frames_over_max_frame_bytes_are_dropped_and_a_flood_of_them_is_closed()
     {

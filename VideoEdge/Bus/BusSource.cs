@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using VideoEdge.Frames;
@@ -190,29 +189,14 @@ public sealed partial class BusSource : IFrameSource
         try
         {
             var connection = await _bus!.ConnectedAsync(stop);
-            // A frame the subscription's channel drops (the hub fell behind) goes back to the pool.
-            connection.MessageDropped += (_, e) =>
-            {
-                if (e.Subject == _framesSubject && e.Data is Frame dropped)
-                {
-                    dropped.Release();
-                    _context.Stats.CountDropped();
-                }
-                return default;
-            };
-            var deserializer = new FrameDeserializer(_context.Pool, _context.Options.MaxFrameBytes);
-            var subscription = new NatsSubOpts
-            {
-                ChannelOpts = new NatsSubChannelOpts { Capacity = 4, FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest },
-            };
             while (!stop.IsCancellationRequested)
             {
                 try
                 {
-                    await foreach (var message in connection.SubscribeAsync(_framesSubject, serializer: deserializer, opts: subscription, cancellationToken: stop))
-                    {
-                        Accept(message);
-                    }
+                    // Survives reconnects (the client subscribes again); ends only when the client ends it.
+                    await using var subscription = new FrameSubscription(this, connection, stop);
+                    await connection.AddSubAsync(subscription, stop);
+                    await subscription.Ended.WaitAsync(stop);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -226,16 +210,22 @@ public sealed partial class BusSource : IFrameSource
         }
     }
 
-    private void Accept(NatsMsg<Frame?> message)
+    /// <summary>
+    /// The client's socket reader thread, for each message: copies the payload once, straight from the
+    /// client's receive buffer into the camera's frame pool, and reads the headers from their bytes, so a
+    /// frame costs no allocation and no hop through a channel and the thread pool.
+    /// </summary>
+    private void Accept(in ReadOnlySequence<byte>? headers, in ReadOnlySequence<byte> payload)
     {
-        if (message.Data is not { } frame)
+        if (payload.Length == 0 || payload.Length > _context.Options.MaxFrameBytes)
         {
             _context.Stats.CountDropped();
             return;
         }
-        var headers = message.Headers;
-        if (!JpegHeader.TryInspect(frame.Span, out var width, out var height)
-            || headers is not null && headers.TryGetLastValue(BusSubjects.SizeHeader, out var size) && size != frame.Length.ToString(CultureInfo.InvariantCulture))
+        var fields = headers is { } h ? FrameHeaders.Parse(h) : default;
+        var frame = _context.Pool.Rent((int)payload.Length);
+        payload.CopyTo(frame.WritableSpan);
+        if (!JpegHeader.TryInspect(frame.Span, out var width, out var height) || fields.Size is { } size && size != frame.Length)
         {
             frame.Release();
             _context.Stats.CountDropped();
@@ -243,10 +233,8 @@ public sealed partial class BusSource : IFrameSource
         }
         // The producer's capture time: every hub stamps the frame alike (X-Timestamp), so viewers
         // of different hubs can tell they saw the same frame.
-        frame.TimestampMicros = headers is not null && headers.TryGetLastValue(BusSubjects.TimeHeader, out var time)
-            && long.TryParse(time, NumberStyles.None, CultureInfo.InvariantCulture, out var micros) ? micros : Clock.UnixMicrosNow();
-        if (headers is not null && headers.TryGetLastValue(BusSubjects.SequenceHeader, out var seqText)
-            && long.TryParse(seqText, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        frame.TimestampMicros = fields.TimeMicros ?? Clock.UnixMicrosNow();
+        if (fields.Sequence is { } sequence)
         {
             if (_producerSequence != 0 && sequence > _producerSequence + 1)
             {
@@ -301,19 +289,79 @@ public sealed partial class BusSource : IFrameSource
         }
     }
 
-    /// <summary>Copies the payload once, straight from the client's receive buffer into the camera's frame pool.</summary>
-    private sealed class FrameDeserializer(FramePool pool, int maxFrameBytes) : INatsDeserialize<Frame?>
+    /// <summary>A subscription that hands each message to <see cref="Accept"/> on the reader thread, without a channel.</summary>
+    private sealed class FrameSubscription(BusSource owner, NatsConnection connection, CancellationToken cancellation)
+        : NatsSubBase(connection, ((INatsConnection)connection).SubscriptionManager, owner._framesSubject, queueGroup: null, opts: null, cancellation)
     {
-        public Frame? Deserialize(in ReadOnlySequence<byte> buffer)
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the client ends the subscription (it is not ended by reconnects).</summary>
+        public Task Ended => _ended.Task;
+
+        protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
         {
-            if (buffer.Length == 0 || buffer.Length > maxFrameBytes)
-            {
-                return null;
-            }
-            var frame = pool.Rent((int)buffer.Length);
-            buffer.CopyTo(frame.WritableSpan);
-            return frame;
+            owner.Accept(headersBuffer, payloadBuffer);
+            return ValueTask.CompletedTask;
         }
+
+        // The base class may call this from its constructor, before this class's constructor body: only the field initializer has run.
+        protected override void TryComplete() => _ended?.TrySetResult();
+    }
+
+    /// <summary>The frame headers the producer sets (<see cref="BusSubjects"/>), read from the raw "NATS/1.0" header block.</summary>
+    internal readonly record struct FrameHeaders(long? Sequence, long? TimeMicros, long? Size)
+    {
+        private const int MaxHeaderBytes = 1024;
+
+        public static FrameHeaders Parse(in ReadOnlySequence<byte> block)
+        {
+            if (block.Length > MaxHeaderBytes)
+            {
+                return default;
+            }
+            Span<byte> bytes = stackalloc byte[(int)block.Length];
+            block.CopyTo(bytes);
+            return Parse(bytes);
+        }
+
+        public static FrameHeaders Parse(ReadOnlySpan<byte> block)
+        {
+            long? sequence = null, time = null, size = null;
+            // The first line is the version ("NATS/1.0", maybe with a status); then "Name: value" lines.
+            var newline = block.IndexOf("\r\n"u8);
+            var rest = newline < 0 ? default : block[(newline + 2)..];
+            while (rest.Length > 0)
+            {
+                var end = rest.IndexOf("\r\n"u8);
+                var line = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? default : rest[(end + 2)..];
+                var colon = line.IndexOf((byte)':');
+                if (colon <= 0)
+                {
+                    continue;
+                }
+                var name = line[..colon];
+                var value = line[(colon + 1)..].Trim((byte)' ');
+                // The last value of a repeated header wins, as TryGetLastValue did.
+                if (name.SequenceEqual("Ve-Seq"u8))
+                {
+                    sequence = Number(value) ?? sequence;
+                }
+                else if (name.SequenceEqual("Ve-Time"u8))
+                {
+                    time = Number(value) ?? time;
+                }
+                else if (name.SequenceEqual("Ve-Size"u8))
+                {
+                    // A size that is not a number matches no payload: the frame is dropped.
+                    size = Number(value) ?? -1;
+                }
+            }
+            return new FrameHeaders(sequence, time, size);
+        }
+
+        private static long? Number(ReadOnlySpan<byte> digits) =>
+            digits.Length > 0 && System.Buffers.Text.Utf8Parser.TryParse(digits, out long n, out var used) && used == digits.Length && n >= 0 ? n : null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Camera {Camera}: bus subscription ended ({Reason}); subscribing again")]

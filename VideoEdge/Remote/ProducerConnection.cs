@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
@@ -8,8 +8,8 @@ using VideoEdge.Viewers;
 namespace VideoEdge.Remote;
 
 /// <summary>
-/// One producer's WebSocket: receives its frames into one buffer, checks each, hands good ones to
-/// the feed (the one copy), and tells the producer to pause or resume as viewers come and go.
+/// One producer's WebSocket: receives each frame into a pooled frame (the one copy), checks it, hands good ones to
+/// the feed, and tells the producer to pause or resume as viewers come and go.
 /// Only the demand task sends until the receive loop ends, then the close is sent: one send at a time.
 /// </summary>
 internal sealed partial class ProducerConnection(WebSocket socket, Camera camera, RemoteFeed feed, int maxFrameBytes, ILogger logger)
@@ -44,23 +44,44 @@ internal sealed partial class ProducerConnection(WebSocket socket, Camera camera
         }
     }
 
+    /// <summary>A first message is received into a frame this large; later ones into one half again as large as the last.</summary>
+    private const int InitialFrameBytes = 64 * 1024;
+
     private async Task<(WebSocketCloseStatus? Status, string? Description)> ReceiveAsync(CancellationToken stopping, CancellationToken cancellation)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes);
+        // Each message is received straight into a pooled frame, which the feed then owns: the JPEG is
+        // copied once, from Kestrel's buffers, and nothing is allocated per frame.
+        var pool = camera.Pool;
+        var capacity = Math.Min(InitialFrameBytes, maxFrameBytes);
+        Frame? frame = null;
         byte[]? drain = null;
         var invalidInARow = 0;
         try
         {
             while (true)
             {
+                frame ??= pool.Rent(capacity);
                 var length = 0;
                 var total = 0L;
                 var tooLarge = false;
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    tooLarge |= length == maxFrameBytes;
-                    var target = tooLarge ? (drain ??= new byte[16 * 1024]).AsMemory() : buffer.AsMemory(length, maxFrameBytes - length);
+                    if (!tooLarge && length == frame.Length)
+                    {
+                        if (length >= maxFrameBytes)
+                        {
+                            tooLarge = true;
+                        }
+                        else
+                        {
+                            var bigger = pool.Rent(Math.Min(maxFrameBytes, 2 * length));
+                            frame.Span.CopyTo(bigger.WritableSpan);
+                            frame.Release();
+                            frame = bigger;
+                        }
+                    }
+                    var target = tooLarge ? (drain ??= new byte[16 * 1024]).AsMemory() : MemoryMarshal.AsMemory(frame.Memory[length..]);
                     result = await socket.ReceiveAsync(target, cancellation);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
@@ -79,14 +100,17 @@ internal sealed partial class ProducerConnection(WebSocket socket, Camera camera
                 }
                 while (!result.EndOfMessage);
 
-                var jpeg = buffer.AsSpan(0, length);
-                if (result.MessageType == WebSocketMessageType.Binary && !tooLarge && JpegHeader.TryInspect(jpeg, out var width, out var height))
+                if (result.MessageType == WebSocketMessageType.Binary && !tooLarge && JpegHeader.TryInspect(frame.Span[..length], out var width, out var height))
                 {
                     invalidInARow = 0;
                     Accepted++;
-                    feed.Offer(jpeg, width, height);
+                    capacity = Math.Min(maxFrameBytes, Math.Max(capacity, length + length / 2));
+                    frame.Truncate(length);
+                    feed.Offer(frame, width, height);
+                    frame = null;
                     continue;
                 }
+                // The frame (still at its full size) is kept for the next message.
                 Rejected++;
                 camera.Stats.CountDropped();
                 if (++invalidInARow >= IngestEndpoint.MaxInvalidInARow)
@@ -108,7 +132,7 @@ internal sealed partial class ProducerConnection(WebSocket socket, Camera camera
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            frame?.Release();
         }
     }
 

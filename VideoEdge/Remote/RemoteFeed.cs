@@ -65,10 +65,9 @@ public sealed class RemoteFeed(CaptureContext context)
         dropped?.Release();
     }
 
-    /// <summary>Copies a checked JPEG of the given size (once, from the receive buffer) into a pooled frame for the capture thread.</summary>
-    public void Offer(ReadOnlySpan<byte> jpeg, int width, int height)
+    /// <summary>Hands a checked JPEG of the given size, received into a pooled frame, to the capture thread (which then owns the frame).</summary>
+    public void Offer(Frame frame, int width, int height)
     {
-        var frame = context.Pool.RentCopy(jpeg);
         frame.TimestampMicros = Clock.UnixMicrosNow();
         frame.Width = width;
         frame.Height = height;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace VideoEdge.Sources.V4l2;
@@ -42,7 +43,15 @@ internal static unsafe partial class Libc
     public const int ENXIO = 6;
     public const int ESHUTDOWN = 108;
 
-    static Libc() => NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, ResolveGlobalScope);
+    /// <summary>
+    /// Installed when the assembly loads, before any "libc" import of any class binds: the first one to
+    /// bind without it (getrlimit at start-up, in the AOT binary) fixed "libc" to libc.so.6 for the whole
+    /// assembly, and the fake camera (an LD_PRELOAD library) then saw no open() or ioctl() at all.
+    /// </summary>
+#pragma warning disable CA2255 // The resolver must exist before the first P/Invoke of the assembly; a module initializer is the only such point.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void InstallResolver() => NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, ResolveGlobalScope);
 
     private static IntPtr ResolveGlobalScope(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
         name == Library ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero;

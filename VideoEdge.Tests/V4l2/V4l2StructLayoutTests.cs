@@ -13,9 +13,9 @@ namespace VideoEdge.Tests.V4l2;
 /// </summary>
 public sealed class V4l2StructLayoutTests
 {
-    private sealed record Mirror(int Size, Func<string, int> Offset, IReadOnlyDictionary<string, string> Fields);
+    internal sealed record Mirror(int Size, Func<string, int> Offset, IReadOnlyDictionary<string, string> Fields);
 
-    private static Mirror Of<T>(params (string C, string CSharp)[] fields) where T : unmanaged =>
+    internal static Mirror Of<T>(params (string C, string CSharp)[] fields) where T : unmanaged =>
         new(Unsafe.SizeOf<T>(), f => (int)Marshal.OffsetOf<T>(f), fields.ToDictionary(x => x.C, x => x.CSharp));
 
     private static readonly Dictionary<string, Mirror> Structs = new()
@@ -69,9 +69,10 @@ public sealed class V4l2StructLayoutTests
         ["VIDIOC_ENUM_FRAMEINTERVALS"] = V4l2Constants.VidiocEnumFrameIntervals,
     };
 
-    private static IReadOnlyList<(string Name, string Member, ulong Value)> CLayout()
+    /// <summary>What a C program from fakecam/ (structs.c here, libc_structs.c for Interop) prints, line by line.</summary>
+    internal static IReadOnlyList<(string Name, string Member, ulong Value)> CLayout(string program = "structs")
     {
-        var program = FakeCamera.CompileC(Path.Combine(FakeCamera.SourceDirectory, "structs.c"), "structs", "");
+        program = FakeCamera.CompileC(Path.Combine(FakeCamera.SourceDirectory, program + ".c"), program, "");
         var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true };
         using var process = System.Diagnostics.Process.Start(psi)!;
         var output = process.StandardOutput.ReadToEnd();

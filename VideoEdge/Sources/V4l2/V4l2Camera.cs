@@ -1,3 +1,4 @@
+using VideoEdge.Interop;
 using static VideoEdge.Sources.V4l2.V4l2Constants;
 
 namespace VideoEdge.Sources.V4l2;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Frames;
 using VideoEdge.Imaging;
+using VideoEdge.Interop;
 using static VideoEdge.Sources.V4l2.V4l2Constants;
 
 namespace VideoEdge.Sources.V4l2;

@@ -36,27 +36,7 @@ public sealed class LibcStructLayoutTests
     {
         var layout = CLayout("libc_structs");
         Assert.True(layout.Count > 50, "the layout program printed too little");
-        var mismatches = new List<string>();
-        foreach (var (name, member, value) in layout)
-        {
-            Assert.True(Structs.TryGetValue(name, out var mirror), $"struct {name} has no C# mirror in this test");
-            if (member == "size")
-            {
-                if ((ulong)mirror.Size != value)
-                {
-                    mismatches.Add($"sizeof(struct {name}) = {value}, C# {mirror.Size}");
-                }
-                continue;
-            }
-            Assert.True(mirror.Fields.TryGetValue(member, out var field), $"{name}.{member} has no C# field in this test");
-            var offset = mirror.Offset(field);
-            if ((ulong)offset != value)
-            {
-                mismatches.Add($"offsetof({name}, {member}) = {value}, C# {field} at {offset}");
-            }
-        }
-        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
-        Assert.Equal(Structs.Keys.Order(), layout.Select(l => l.Name).Distinct().Order());
+        AssertMirrorsMatch(Structs, layout);
         // Every field a mirror names is checked by the compiler, not just declared.
         Assert.Equal(Structs.Sum(s => s.Value.Fields.Count), layout.Count(l => l.Member != "size"));
     }

@@ -51,6 +51,26 @@ public sealed class V4l2PassthroughTests(V4l2Fixture fx) : IClassFixture<V4l2Fix
     }
 
     [Fact]
+    public async Task ANumberSourceIsThatVideoDevice_ThroughOurOwnV4l2Capture()
+    {
+        // --source 7 means /dev/video7 (it once meant OpenCV's camera index 7, through OpenCV's own V4L2 backend).
+        var camera = fx.Camera with { DevicePath = "/dev/video7" };
+        await using var server = await ProcessServer.StartAsync(["--source", "7"], new Dictionary<string, string>(camera.Environment()));
+        using var cts = new CancellationTokenSource(ReadTimeout);
+        await using var client = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg", cts.Token);
+        for (var i = 0; i < 5; i++)
+        {
+            var part = await client.ReadPartAsync(cts.Token);
+            Assert.True(fx.IndexOf(part.Body) >= 0, $"frame {i} ({part.Body.Length} bytes) is not one of the served files");
+        }
+
+        var state = await V4l2App.StateAsync(server);
+        Assert.Equal("v4l2", state.GetProperty("source").GetProperty("kind").GetString());
+        Assert.Equal(0, state.Frames("decoded"));
+        Assert.Contains("/dev/video7", server.Output);
+    }
+
+    [Fact]
     public async Task FramesWithoutHuffmanTables_GetTheStandardTablesAndDecodeToTheOriginalPixels()
     {
         await using var server = await V4l2App.StartAsync(fx.Camera.WithJpegs(fx.NoDhtFiles), []);

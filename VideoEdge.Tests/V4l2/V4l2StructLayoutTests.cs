@@ -13,9 +13,9 @@ namespace VideoEdge.Tests.V4l2;
 /// </summary>
 public sealed class V4l2StructLayoutTests
 {
-    private sealed record Mirror(int Size, Func<string, int> Offset, IReadOnlyDictionary<string, string> Fields);
+    internal sealed record Mirror(int Size, Func<string, int> Offset, IReadOnlyDictionary<string, string> Fields);
 
-    private static Mirror Of<T>(params (string C, string CSharp)[] fields) where T : unmanaged =>
+    internal static Mirror Of<T>(params (string C, string CSharp)[] fields) where T : unmanaged =>
         new(Unsafe.SizeOf<T>(), f => (int)Marshal.OffsetOf<T>(f), fields.ToDictionary(x => x.C, x => x.CSharp));
 
     private static readonly Dictionary<string, Mirror> Structs = new()
@@ -69,9 +69,10 @@ public sealed class V4l2StructLayoutTests
         ["VIDIOC_ENUM_FRAMEINTERVALS"] = V4l2Constants.VidiocEnumFrameIntervals,
     };
 
-    private static IReadOnlyList<(string Name, string Member, ulong Value)> CLayout()
+    /// <summary>What a C program from fakecam/ (structs.c here, libc_structs.c for Interop) prints, line by line.</summary>
+    internal static IReadOnlyList<(string Name, string Member, ulong Value)> CLayout(string program = "structs")
     {
-        var program = FakeCamera.CompileC(Path.Combine(FakeCamera.SourceDirectory, "structs.c"), "structs", "");
+        program = FakeCamera.CompileC(Path.Combine(FakeCamera.SourceDirectory, program + ".c"), program, "");
         var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true };
         using var process = System.Diagnostics.Process.Start(psi)!;
         var output = process.StandardOutput.ReadToEnd();
@@ -92,10 +93,16 @@ public sealed class V4l2StructLayoutTests
     {
         var layout = CLayout().Where(l => l.Name != "ioctl").ToList();
         Assert.True(layout.Count > 60, "the layout program printed too little");
+        AssertMirrorsMatch(Structs, layout);
+    }
+
+    /// <summary>Every size and offset in <paramref name="layout"/> equals its C# mirror's, and every mirror is in it.</summary>
+    internal static void AssertMirrorsMatch(IReadOnlyDictionary<string, Mirror> structs, IReadOnlyList<(string Name, string Member, ulong Value)> layout)
+    {
         var mismatches = new List<string>();
         foreach (var (name, member, value) in layout)
         {
-            Assert.True(Structs.TryGetValue(name, out var mirror), $"struct {name} has no C# mirror in this test");
+            Assert.True(structs.TryGetValue(name, out var mirror), $"struct {name} has no C# mirror in this test");
             if (member == "size")
             {
                 if ((ulong)mirror.Size != value)
@@ -112,7 +119,7 @@ public sealed class V4l2StructLayoutTests
             }
         }
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
-        Assert.Equal(Structs.Keys.Order(), layout.Select(l => l.Name).Distinct().Order());
+        Assert.Equal(structs.Keys.Order(), layout.Select(l => l.Name).Distinct().Order());
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> CoreSpecs =>
     [
-        new("source", "auto", "Where frames come from: test | file:PATH | rtsp://… | http://… | mjpeg+http://… (relay an MJPEG stream as-is) | remote (frames pushed by a producer) | /dev/videoN | N (OpenCV index) | exec:PROGRAM ARGS… (a program writing JPEGs to stdout, e.g. rpicam-vid). 'auto' = /dev/video0 when present, else the test pattern.",
+        new("source", "auto", "Where frames come from: test | file:PATH | rtsp://… | http://… | mjpeg+http://… (relay an MJPEG stream as-is) | remote (frames pushed by a producer) | /dev/videoN | N (= /dev/videoN) | exec:PROGRAM ARGS… (a program writing JPEGs to stdout, e.g. rpicam-vid). 'auto' = /dev/video0 when present, else the test pattern.",
             (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return o.Source.Length == 0 ? "a source such as 'test', 'file:clip.mp4' or '/dev/video0'" : null; }),
         new("device", "", "Alias of --source for a V4L2 device path.",
             (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return v.StartsWith("/dev/", StringComparison.Ordinal) ? null : "a device path such as /dev/video0"; }),

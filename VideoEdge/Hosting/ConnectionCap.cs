@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Security;
 
+using VideoEdge.Interop;
+
 namespace VideoEdge.Hosting;
 
 /// <summary>
@@ -28,11 +30,11 @@ public sealed partial class ConnectionCap(int limit, long softLimit, int reserve
     /// <summary>Raises this process's soft RLIMIT_NOFILE to its hard limit; returns the soft limit in force.</summary>
     public static long RaiseFileLimit()
     {
-        if (!OperatingSystem.IsLinux() || GetRLimit(RLimitNoFile, out var current) != 0)
+        if (!OperatingSystem.IsLinux() || Libc.GetRLimit(Libc.RLIMIT_NOFILE, out var current) != 0)
         {
             return -1;
         }
-        if (current.Soft < current.Hard && SetRLimit(RLimitNoFile, new RLimit { Soft = current.Hard, Hard = current.Hard }) == 0)
+        if (current.Soft < current.Hard && Libc.SetRLimit(Libc.RLIMIT_NOFILE, new Libc.RLimit { Soft = current.Hard, Hard = current.Hard }) == 0)
         {
             return (long)Math.Min(current.Hard, int.MaxValue);
         }
@@ -42,7 +44,7 @@ public sealed partial class ConnectionCap(int limit, long softLimit, int reserve
     /// <summary>The cap for this process's current soft limit, or null where there is no limit to respect.</summary>
     public static ConnectionCap? ForThisProcess(int cameras)
     {
-        if (!OperatingSystem.IsLinux() || GetRLimit(RLimitNoFile, out var current) != 0 || current.Soft >= int.MaxValue)
+        if (!OperatingSystem.IsLinux() || Libc.GetRLimit(Libc.RLIMIT_NOFILE, out var current) != 0 || current.Soft >= int.MaxValue)
         {
             return null;
         }
@@ -92,18 +94,4 @@ public sealed partial class ConnectionCap(int limit, long softLimit, int reserve
     public long SoftLimit => softLimit;
     public int Reserve => reserve;
 
-    private const int RLimitNoFile = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Soft;
-        public ulong Hard;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    private static partial int GetRLimit(int resource, out RLimit limit);
-
-    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
-    private static partial int SetRLimit(int resource, in RLimit limit);
 }

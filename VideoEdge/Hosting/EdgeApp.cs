@@ -174,7 +174,7 @@ public static partial class EdgeApp
         var cameras = new List<Camera>();
         foreach (var camera in options.CameraConfigs)
         {
-            var resolved = SourceFactory.ResolveAuto(camera.Source);
+            var resolved = SourceFactory.Resolve(camera.Source);
             if (camera.Source == "auto")
             {
                 if (resolved == "test")

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Hosting;
 
@@ -10,7 +10,7 @@ namespace VideoEdge.Hosting;
 /// Once bound, it is made connectable by every local user, as a loopback port would be, so a
 /// reverse proxy running as another user can reach it; its directory decides who really may.
 /// </summary>
-public sealed partial class UnixSocketFile(string path) : IHostedLifecycleService
+public sealed class UnixSocketFile(string path) : IHostedLifecycleService
 {
     private const UnixFileMode Connectable = UnixFileMode.UserRead | UnixFileMode.UserWrite
         | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
@@ -51,25 +51,12 @@ public sealed partial class UnixSocketFile(string path) : IHostedLifecycleServic
     }
 
     /// <summary>
-    /// True only for a socket, so a regular file given by mistake is never deleted. statx is used
-    /// because, unlike struct stat, its layout is the same on every architecture.
+    /// True only for a socket, so a regular file given by mistake is never deleted.
     /// </summary>
     private static unsafe bool IsSocket(string path)
     {
-        const uint StatxType = 0x0001;
-        const int AtSymlinkNoFollow = 0x100;
-        const int AtFdCwd = -100;
-        const int ModeOffset = 28;
-        const int FileTypeMask = 0xF000;
-        const int Socket = 0xC000;
-        var buffer = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
-        {
-            return false;
-        }
-        return (*(ushort*)(buffer + ModeOffset) & FileTypeMask) == Socket;
+        Libc.StatxResult result;
+        return Libc.Statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_TYPE, &result) == 0
+            && (result.Mode & Libc.S_IFMT) == Libc.S_IFSOCK;
     }
-
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* statxBuffer);
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using OpenCvSharp;
-using OpenCvSharp.Internal;
 using OpenCvSharp.Internal.Vectors;
 using VideoEdge.Frames;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Imaging;
 
@@ -36,9 +36,7 @@ public sealed class JpegEncoder : IDisposable
             _input = InputArray.Create(image);
             _boundMat = image;
         }
-        NativeMethods.HandleException(
-            NativeMethods.imgcodecs_imencode_vector(".jpg", _input!.CvPtr, _output.CvPtr, _params, _params.Length, out var ok));
-        if (ok == 0 || _output.Size == 0)
+        if (!OpenCvNative.ImEncode(".jpg", _input!, _output, _params))
         {
             throw new InvalidOperationException("OpenCV could not encode the image as JPEG.");
         }

@@ -1,7 +1,6 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using OpenCvSharp.Internal;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Imaging;
 
@@ -55,7 +54,7 @@ public static class OpenCvRuntime
         }
         try
         {
-            NativeMethods.TryPInvoke();
+            OpenCvNative.Probe();
             error = null;
             return true;
         }
@@ -73,13 +72,10 @@ public static class OpenCvRuntime
     }
 
     /// <summary>
-    /// Runs before any of our code, so whatever touches OpenCvSharp first (not necessarily
-    /// <see cref="Ensure"/>) finds the library beside the binary. Registering loads nothing.
+    /// OpenCvSharp's resolver (installed by Interop's NativeLibraries before any of our code runs), so
+    /// whatever touches OpenCvSharp first (not necessarily <see cref="Ensure"/>) finds the library beside the binary.
     /// </summary>
-    [ModuleInitializer]
-    internal static void InstallResolver() => NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
-
-    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    internal static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (!name.Contains("OpenCvSharpExtern", StringComparison.Ordinal))
         {

@@ -1,6 +1,6 @@
 using OpenCvSharp;
-using OpenCvSharp.Internal;
 using VideoEdge.Frames;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Imaging;
 
@@ -48,8 +48,7 @@ public sealed class RawFrameEncoder : IDisposable
     /// <summary>Converts and encodes the camera buffer with this index (its bytes must still be dequeued).</summary>
     public Frame Encode(int bufferIndex, FramePool pool)
     {
-        // Straight to the native call: Cv2.CvtColor disposes the OutputArray after one use.
-        NativeMethods.HandleException(NativeMethods.imgproc_cvtColor(_inputs[bufferIndex].CvPtr, _output.CvPtr, (int)_conversion, 0));
+        OpenCvNative.CvtColor(_inputs[bufferIndex], _output, _conversion);
         return _encoder.Encode(_bgr, pool);
     }
 

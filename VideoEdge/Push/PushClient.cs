@@ -8,8 +8,8 @@ using VideoEdge.Viewers;
 namespace VideoEdge.Push;
 
 /// <summary>
-/// Sends one local camera to a hub's ingest WebSocket, one JPEG per message. Frames flow only
-/// while the hub says "resume": then the client watches the local hub like a viewer (so the source
+/// Sends one local camera to a hub's ingest WebSocket, one JPEG per message ("hub" in this file
+/// always means that remote server). Frames flow only while the hub says "resume": then the client watches the camera's FrameHub like a viewer (so the source
 /// encodes), and on "pause" it stops watching (so it stops encoding too). One send is in flight at
 /// a time and the next one is always the latest frame, so a slow link lowers the frame rate instead
 /// of building a queue. A lost connection is retried with backoff, for as long as the process runs.
@@ -23,7 +23,7 @@ public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, 
     private volatile bool _connected;
     private int _connections;
 
-    /// <summary>What was sent, as the local hub counts it for any viewer.</summary>
+    /// <summary>What was sent, as the camera's FrameHub counts it for any viewer.</summary>
     public ViewerCounters Link { get; } = new("push", hubUrl.GetLeftPart(UriPartial.Authority));
 
     public bool Connected => _connected;
@@ -212,7 +212,7 @@ public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, 
                 ViewerLoop.End end;
                 try
                 {
-                    // What the local hub holds now was captured before the pause: start with the next one.
+                    // What the camera's FrameHub holds now was captured before the pause: start with the next one.
                     // A pause ends the subscription, not a send in flight: cancelling a send aborts the
                     // socket, so only the session's end cuts a send short, and only after a second.
                     using var subscription = camera.Hub.Subscribe(Link, run.Token, onlyNewer: true);

@@ -54,7 +54,7 @@ public static class PushCommand
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var camera = new Camera(CameraName(options.PushTo!), SourceFactory.ResolveAuto(options.Source), options, loggerFactory);
+        using var camera = new Camera(CameraName(options.PushTo!), SourceFactory.Resolve(options.Source), options, loggerFactory);
         camera.Start();
         if (Bus.BusPush.IsBus(options.PushTo!))
         {

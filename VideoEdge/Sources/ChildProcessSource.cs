@@ -362,7 +362,7 @@ public sealed partial class ChildProcessSource : IFrameSource
                 if (!_stopSent)
                 {
                     _stopSent = true;
-                    _ = SendSignal(process.Id, SigTerm);
+                    _ = Interop.Libc.Kill(process.Id, SigTerm);
                     _watchdog.Change(StopGrace, Timeout.InfiniteTimeSpan);
                     return;
                 }
@@ -389,7 +389,7 @@ public sealed partial class ChildProcessSource : IFrameSource
             {
                 if (!process.HasExited)
                 {
-                    _ = SendSignal(process.Id, SigTerm);
+                    _ = Interop.Libc.Kill(process.Id, SigTerm);
                     if (!process.WaitForExit(StopGrace))
                     {
                         LogKilled(_logger, _context.CameraName, ProgramName, process.Id);
@@ -445,9 +445,6 @@ public sealed partial class ChildProcessSource : IFrameSource
         {
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: started process {Pid}: {Command}")]
     private static partial void LogStarted(ILogger logger, string camera, int pid, string command);

@@ -11,10 +11,7 @@ namespace VideoEdge.Sources;
 /// </summary>
 public sealed class OpenCvCaptureSource : IFrameSource
 {
-    public enum Mode { File, DeviceIndex }
-
     private readonly CaptureContext _context;
-    private readonly Mode _mode;
     private readonly string _target;
     // Made in Open, after OpenCvRuntime.Ensure: constructing it earlier would load OpenCV when the
     // camera is created, and crash the start where OpenCV is missing instead of reporting it.
@@ -26,17 +23,16 @@ public sealed class OpenCvCaptureSource : IFrameSource
     private int _width;
     private int _height;
 
-    public OpenCvCaptureSource(CaptureContext context, Mode mode, string target)
+    public OpenCvCaptureSource(CaptureContext context, string target)
     {
         _context = context;
-        _mode = mode;
         _target = target;
         _fps = context.Options.Fps;
         _width = context.Options.Width;
         _height = context.Options.Height;
     }
 
-    public string Kind => _mode == Mode.File ? "file" : "device";
+    public string Kind => "file";
     public string Description => _target;
     public int Width => _width;
     public int Height => _height;
@@ -55,32 +51,17 @@ public sealed class OpenCvCaptureSource : IFrameSource
         _encoder ??= new JpegEncoder(_context.Options.Quality);
         _image ??= new Mat();
         _capture = new VideoCapture();
-        var opened = _mode switch
-        {
-            Mode.DeviceIndex => _capture.Open(int.Parse(_target, System.Globalization.CultureInfo.InvariantCulture), VideoCaptureAPIs.V4L2),
-            _ => _capture.Open(_target, VideoCaptureAPIs.FFMPEG),
-        };
-        if (!opened || !_capture.IsOpened())
+        if (!_capture.Open(_target, VideoCaptureAPIs.FFMPEG) || !_capture.IsOpened())
         {
             Close();
-            throw new SourceFaultException(_mode switch
-            {
-                Mode.File => $"cannot open video file '{_target}'",
-                _ => $"cannot open camera {_target}",
-            });
-        }
-        if (_mode == Mode.DeviceIndex)
-        {
-            _capture.Set(VideoCaptureProperties.FrameWidth, _context.Options.Width);
-            _capture.Set(VideoCaptureProperties.FrameHeight, _context.Options.Height);
-            _capture.Set(VideoCaptureProperties.Fps, _context.Options.Fps);
+            throw new SourceFaultException($"cannot open video file '{_target}'");
         }
         var reported = _capture.Fps;
-        _fps = _mode == Mode.File && !_context.Options.FpsGiven && reported is > 0 and < 1000 ? reported : _context.Options.Fps;
+        _fps = !_context.Options.FpsGiven && reported is > 0 and < 1000 ? reported : _context.Options.Fps;
         _width = _capture.FrameWidth > 0 ? _capture.FrameWidth : _width;
         _height = _capture.FrameHeight > 0 ? _capture.FrameHeight : _height;
-        // Files are read as fast as we like, so they need pacing; live sources pace themselves.
-        _pacer = _mode == Mode.File ? new FramePacer(_fps) : null;
+        // Files are read as fast as we like, so they need pacing.
+        _pacer = new FramePacer(_fps);
     }
 
     public Frame? Capture(CancellationToken cancellation)
@@ -93,10 +74,6 @@ public sealed class OpenCvCaptureSource : IFrameSource
         var image = _image!;
         if (!capture.Read(image) || image.Empty())
         {
-            if (_mode != Mode.File)
-            {
-                throw new SourceFaultException("the camera stopped delivering frames");
-            }
             // End of file: loop from the start.
             capture.Set(VideoCaptureProperties.PosFrames, 0);
             if (!capture.Read(image) || image.Empty())

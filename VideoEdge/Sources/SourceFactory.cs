@@ -12,9 +12,17 @@ public static class SourceFactory
     /// <summary>A camera fed by a producer publishing on the NATS bus (--bus).</summary>
     public const string BusKind = "bus";
 
-    /// <summary>The "auto" default: the first camera when one is plugged in, else the test pattern.</summary>
-    public static string ResolveAuto(string source) =>
-        source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : source;
+    /// <summary>
+    /// The source to open: "auto" is the first camera when one is plugged in, else the test pattern;
+    /// a number N is /dev/videoN, through our own V4L2 capture like any device path.
+    /// </summary>
+    public static string Resolve(string source) =>
+        source == "auto" ? (File.Exists("/dev/video0") ? "/dev/video0" : "test") : DevicePath(source) ?? source;
+
+    private static string? DevicePath(string source) =>
+        int.TryParse(source, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            ? $"/dev/video{index}"
+            : null;
 
     /// <summary>A problem with the value itself (exit code 2), or null when it may be tried.</summary>
     public static string? Validate(string source)
@@ -46,16 +54,17 @@ public static class SourceFactory
         }
         if (source is "test" or "auto" or RemoteKind or BusKind
             || source.StartsWith("/dev/", StringComparison.Ordinal)
-            || int.TryParse(source, out _)
+            || DevicePath(source) is not null
             || Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "rtsp" or "rtsps" or "http" or "https" or "rtmp" or "udp" or "tcp" or "srt")
         {
             return null;
         }
-        return "test, file:PATH, /dev/videoN, exec:PROGRAM ARGS…, an OpenCV camera index, a rtsp:// or http:// URL, mjpeg+http://… to relay, remote (frames pushed by a producer) or bus (frames a producer publishes on --bus)";
+        return "test, file:PATH, /dev/videoN, exec:PROGRAM ARGS…, N (for /dev/videoN), a rtsp:// or http:// URL, mjpeg+http://… to relay, remote (frames pushed by a producer) or bus (frames a producer publishes on --bus)";
     }
 
     public static IFrameSource Create(string source, CaptureContext context)
     {
+        source = DevicePath(source) ?? source;
         if (source.StartsWith(ExecCommand.Prefix, StringComparison.Ordinal))
         {
             var words = ExecCommand.Split(source[ExecCommand.Prefix.Length..], out _)!;
@@ -81,15 +90,11 @@ public static class SourceFactory
         }
         if (source.StartsWith("file:", StringComparison.Ordinal))
         {
-            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.File, source[5..]);
+            return new OpenCvCaptureSource(context, source[5..]);
         }
         if (source.StartsWith("/dev/", StringComparison.Ordinal))
         {
             return new V4l2.V4l2Source(context, source);
-        }
-        if (int.TryParse(source, out var number))
-        {
-            return new OpenCvCaptureSource(context, OpenCvCaptureSource.Mode.DeviceIndex, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return FfmpegProcessSource.Create(context, source);
     }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Viewers;
 
@@ -15,15 +16,8 @@ namespace VideoEdge.Viewers;
 /// own async send; everybody else is done in one system call.
 /// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
 /// </summary>
-public sealed partial class SocketSink : IByteSink
+public sealed class SocketSink : IByteSink
 {
-    private const int MsgDontWait = 0x40;
-    private const int MsgNoSignal = 0x4000;
-    private const int EAgain = 11;
-    private const int EIntr = 4;
-    private const int IpProtoTcp = 6;
-    private const int TcpInfo = 11;
-
     private static long s_opened;
 
     private readonly Socket _socket;
@@ -95,29 +89,13 @@ public sealed partial class SocketSink : IByteSink
     /// </summary>
     public long? BytesWritten()
     {
-        var added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            return BytesWritten((int)_handle.DangerousGetHandle());
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
-    }
-
-    private static unsafe long? BytesWritten(int fd)
-    {
-        // struct tcp_info: bytes sent on the wire (retransmissions counted again) plus those not yet sent.
-        const int NotSentOffset = 144, SentOffset = 200, RetransmittedOffset = 208, Needed = 216;
-        var info = stackalloc byte[256];
-        var length = 256u;
-        if (GetSockOpt(fd, IpProtoTcp, TcpInfo, info, &length) != 0 || length < Needed)
+        // Bytes sent on the wire (retransmissions counted again) plus those not yet sent.
+        if (!TcpInfo.TryRead(_socket, out var info, out var length)
+            || length < TcpInfo.EndOf(ref info, ref info.BytesRetrans))
         {
             return null;
         }
-        return (long)(*(ulong*)(info + SentOffset) - *(ulong*)(info + RetransmittedOffset)) + *(uint*)(info + NotSentOffset);
+        return (long)(info.BytesSent - info.BytesRetrans) + info.NotSentBytes;
     }
 
     /// <summary>What the socket takes without waiting (0 when it is full).</summary>
@@ -143,27 +121,27 @@ public sealed partial class SocketSink : IByteSink
         fixed (byte* b = body)
         fixed (byte* t = tail)
         {
-            var iov = stackalloc IoVec[3];
+            var iov = stackalloc Libc.IoVec[3];
             var count = 0;
             Add(iov, ref count, h, head.Length);
             Add(iov, ref count, b, body.Length);
             Add(iov, ref count, t, tail.Length);
-            var message = new MsgHdr { Iov = iov, IovLength = (nuint)count };
+            var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)count };
             while (true)
             {
-                var sent = SendMsg(fd, &message, MsgDontWait | MsgNoSignal);
+                var sent = Libc.SendMsg(fd, &message, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
                 if (sent >= 0)
                 {
                     return sent;
                 }
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == EAgain)
+                var errno = Libc.LastError;
+                if (errno == Libc.EAGAIN)
                 {
                     return 0;
                 }
-                if (errno != EIntr)
+                if (errno != Libc.EINTR)
                 {
-                    throw new IOException($"the viewer's connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                    throw new IOException($"the viewer's connection failed: {Libc.Describe(errno)}");
                 }
             }
         }
@@ -193,36 +171,11 @@ public sealed partial class SocketSink : IByteSink
         return bytes[skip..];
     }
 
-    private static unsafe void Add(IoVec* iov, ref int count, byte* data, int length)
+    private static unsafe void Add(Libc.IoVec* iov, ref int count, byte* data, int length)
     {
         if (length > 0)
         {
-            iov[count++] = new IoVec { Base = data, Length = (nuint)length };
+            iov[count++] = new Libc.IoVec { Base = data, Length = (nuint)length };
         }
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private unsafe struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private unsafe struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [LibraryImport("libc.so.6", EntryPoint = "getsockopt")]
-    private static unsafe partial int GetSockOpt(int fd, int level, int name, byte* value, uint* length);
-
-    [LibraryImport("libc.so.6", EntryPoint = "sendmsg", SetLastError = true)]
-    private static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using VideoEdge.Configuration;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Sources.V4l2;
 

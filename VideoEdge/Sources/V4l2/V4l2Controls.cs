@@ -1,3 +1,5 @@
+using VideoEdge.Interop;
+
 namespace VideoEdge.Sources.V4l2;
 
 /// <summary>The outcome of setting a control, for the HTTP layer to phrase.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using VideoEdge.Interop;
 using static VideoEdge.Sources.V4l2.V4l2Constants;
 
 namespace VideoEdge.Sources.V4l2;

@@ -1,3 +1,5 @@
+using VideoEdge.Interop;
+
 namespace VideoEdge.Sources.V4l2;
 
 /// <summary>A libc or ioctl call on a video device failed; <see cref="Errno"/> says why.</summary>

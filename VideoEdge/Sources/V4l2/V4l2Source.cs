@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Frames;
 using VideoEdge.Imaging;
+using VideoEdge.Interop;
 using static VideoEdge.Sources.V4l2.V4l2Constants;
 
 namespace VideoEdge.Sources.V4l2;
@@ -18,7 +19,7 @@ public sealed partial class V4l2Source : IFrameSource
     private readonly string _path;
     private readonly ILogger _logger;
     private V4l2Device? _device;
-    private V4l2Camera? _camera;
+    private V4l2BufferQueue? _buffers;
     private RawFrameEncoder? _encoder;
     private V4l2CaptureFormat? _format;
     private Frame? _previous;
@@ -55,8 +56,8 @@ public sealed partial class V4l2Source : IFrameSource
                 { IsPermanent = true };
             }
             var pixelFormat = ChooseFormat(_device.EnumerateFormats(), options.CaptureFormat);
-            _camera = new V4l2Camera(_device);
-            var format = _camera.Negotiate(pixelFormat, options.Width, options.Height, options.Fps);
+            _buffers = new V4l2BufferQueue(_device);
+            var format = _buffers.Negotiate(pixelFormat, options.Width, options.Height, options.Fps);
             if (format.PixelFormat != pixelFormat)
             {
                 throw new SourceFaultException($"{_path} did not accept format {FourCCText(pixelFormat)} (it chose {format.FourCC})") { IsPermanent = true };
@@ -64,10 +65,10 @@ public sealed partial class V4l2Source : IFrameSource
             _format = format;
             LogNegotiated(_logger, _path, info.Card, FourCCText(pixelFormat), options.Width, options.Height, options.Fps,
                 format.FourCC, format.Width, format.Height, format.Fps);
-            _camera.Start(options.CaptureBuffers);
+            _buffers.Start(options.CaptureBuffers);
             if (!format.IsJpeg)
             {
-                _encoder = CreateEncoder(format, _camera.BufferAddresses);
+                _encoder = CreateEncoder(format, _buffers.BufferAddresses);
             }
             Controls.Attach(_device);
             _everOpened = true;
@@ -120,11 +121,11 @@ public sealed partial class V4l2Source : IFrameSource
 
     public Frame? Capture(CancellationToken cancellation)
     {
-        var camera = _camera ?? throw new SourceFaultException("not open");
+        var buffers = _buffers ?? throw new SourceFaultException("not open");
         V4l2DequeuedBuffer buffer;
         try
         {
-            if (!camera.TryDequeue((int)_context.Options.DeviceTimeout.TotalMilliseconds, cancellation, out buffer))
+            if (!buffers.TryDequeue((int)_context.Options.DeviceTimeout.TotalMilliseconds, cancellation, out buffer))
             {
                 throw new SourceFaultException($"no frame for {_context.Options.DeviceTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
             }
@@ -148,7 +149,7 @@ public sealed partial class V4l2Source : IFrameSource
         {
             try
             {
-                camera.Requeue(buffer.Index);
+                buffers.Requeue(buffer.Index);
             }
             catch (V4l2Exception ex)
             {
@@ -236,8 +237,8 @@ public sealed partial class V4l2Source : IFrameSource
         _sameInARow = 0;
         _encoder?.Dispose();
         _encoder = null;
-        _camera?.Dispose();
-        _camera = null;
+        _buffers?.Dispose();
+        _buffers = null;
         _device?.Dispose();
         _device = null;
     }

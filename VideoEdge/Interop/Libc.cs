@@ -1,18 +1,21 @@
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VideoEdge.Sources.V4l2;
+namespace VideoEdge.Interop;
 
 /// <summary>
-/// The few libc calls V4L2 capture needs. They are resolved in the process's global symbol scope
-/// (the main program handle) rather than by loading libc.so.6 and looking inside it, so that an
-/// LD_PRELOAD library — the fake camera in the tests, or a user's v4l2convert/libv4l shim — sees
-/// them, under the JIT and in the Native AOT binary alike.
+/// Every libc call the program makes (this file: files, devices, memory maps, poll, clocks; the
+/// sibling files: sockets and statx). All are bound to <see cref="Library"/>, which
+/// <see cref="NativeLibraries"/> resolves in the process's global symbol scope.
 /// </summary>
 internal static unsafe partial class Libc
 {
-    private const string Library = "libc";
+    /// <summary>
+    /// The library name every import here uses. It is resolved in the process's global symbol scope
+    /// (the main program handle) rather than by loading libc.so.6 and looking inside it, so that an
+    /// LD_PRELOAD library — the fake camera in the tests, or a user's v4l2convert/libv4l shim — sees
+    /// the calls, under the JIT and in the Native AOT binary alike.
+    /// </summary>
+    public const string Library = "libc";
 
     public const int O_RDWR = 2;
     public const int O_NONBLOCK = 0x800;
@@ -42,19 +45,6 @@ internal static unsafe partial class Libc
     public const int EPERM = 1;
     public const int ENXIO = 6;
     public const int ESHUTDOWN = 108;
-
-    /// <summary>
-    /// Installed when the assembly loads, before any "libc" import of any class binds: the first one to
-    /// bind without it (getrlimit at start-up, in the AOT binary) fixed "libc" to libc.so.6 for the whole
-    /// assembly, and the fake camera (an LD_PRELOAD library) then saw no open() or ioctl() at all.
-    /// </summary>
-#pragma warning disable CA2255 // The resolver must exist before the first P/Invoke of the assembly; a module initializer is the only such point.
-    [ModuleInitializer]
-#pragma warning restore CA2255
-    internal static void InstallResolver() => NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, ResolveGlobalScope);
-
-    private static IntPtr ResolveGlobalScope(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
-        name == Library ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

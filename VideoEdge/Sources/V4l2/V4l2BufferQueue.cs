@@ -1,3 +1,4 @@
+using VideoEdge.Interop;
 using static VideoEdge.Sources.V4l2.V4l2Constants;
 
 namespace VideoEdge.Sources.V4l2;
@@ -25,7 +26,7 @@ public readonly unsafe struct V4l2DequeuedBuffer(int index, byte* data, int leng
 /// dequeue and requeue. Waits use poll with short slices so that cancellation is noticed within
 /// 200 ms. All calls come from the capture thread.
 /// </summary>
-public sealed unsafe class V4l2Camera(V4l2Device device) : IDisposable
+public sealed unsafe class V4l2BufferQueue(V4l2Device device) : IDisposable
 {
     private const int PollSliceMilliseconds = 200;
     private readonly List<(nint Address, nuint Length)> _buffers = [];

@@ -110,7 +110,7 @@ public sealed partial class EdgeOptions
         {
             return TlsCertPath is null ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key";
         }
-        if (TlsCertPath is not null && ListenAddress.TryParse(Listen, out var listen, out _) && listen.UnixSocketPath is not null)
+        if (TlsCertPath is not null && Listen.UnixSocketPath is not null)
         {
             return "--tls-cert with a unix: --listen address: TLS is for TCP listeners";
         }

@@ -14,7 +14,8 @@ public sealed partial class EdgeOptions
     /// <summary>True when --fps was given, so a file plays at that rate instead of its own.</summary>
     public bool FpsGiven { get; set; }
     public int Quality { get; set; } = 80;
-    public string Listen { get; set; } = "127.0.0.1:8080";
+    /// <summary>Parsed once, from --listen; everything downstream uses it as it is.</summary>
+    public ListenAddress Listen { get; set; } = ListenAddress.Default;
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public bool Slowdown { get; set; }
     public TimeSpan SnapshotTimeout { get; set; } = TimeSpan.FromSeconds(3);
@@ -36,7 +37,15 @@ public sealed partial class EdgeOptions
         new("quality", "80", "JPEG quality when frames have to be encoded (1-100).",
             (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100"), PerCamera: true),
         new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
-            (o, v) => { o.Listen = v.Trim(); return ListenAddress.TryParse(o.Listen, out _, out var error) ? null : error; }),
+            (o, v) =>
+            {
+                if (!ListenAddress.TryParse(v.Trim(), out var listen, out var error))
+                {
+                    return error;
+                }
+                o.Listen = listen;
+                return null;
+            }),
         new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
         new("snapshot-timeout", "3", "Seconds /snapshot.jpg waits for a frame before answering 503.",

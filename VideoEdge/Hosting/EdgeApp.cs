@@ -61,7 +61,7 @@ public static partial class EdgeApp
         foreach (var url in ServerUrls(app))
         {
             // Kestrel reports a Unix socket as http://unix:/path, which no browser can open.
-            if (ListenAddress.TryParse(options.Listen, out var listen, out _) && listen.UnixSocketPath is { } socket)
+            if (options.Listen.UnixSocketPath is { } socket)
             {
                 LogServingUnixSocket(logger, socket);
             }
@@ -118,7 +118,7 @@ public static partial class EdgeApp
             // idle socket is dropped soon instead of holding a connection for the default 30/130 s.
             limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
             limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);
-            ListenAddress.TryParse(options.Listen, out var listen, out _);
+            var listen = options.Listen;
             if (listen.UnixSocketPath is not null)
             {
                 kestrel.ListenUnixSocket(listen.UnixSocketPath, Cap);
@@ -146,7 +146,7 @@ public static partial class EdgeApp
         {
             builder.Services.AddHostedService<Bus.BusService>();
         }
-        if (ListenAddress.TryParse(options.Listen, out var listenAt, out _) && listenAt.UnixSocketPath is { } socketPath)
+        if (options.Listen.UnixSocketPath is { } socketPath)
         {
             builder.Services.AddHostedService(_ => new UnixSocketFile(socketPath));
         }

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 
 namespace VideoEdge.Configuration;
 
@@ -14,8 +12,6 @@ public sealed partial class EdgeOptions
     public List<string> AllowedOrigins { get; } = [];
     public string? TlsCertPath { get; set; }
     public string? TlsKeyPath { get; set; }
-    /// <summary>Loaded by <see cref="ValidateSecurity"/>, so a bad certificate stops the start with exit 2.</summary>
-    public X509Certificate2? TlsCertificate { get; private set; }
     public int MaxClients { get; set; } = 64;
     /// <summary>Streams one address may hold; 0 = no limit.</summary>
     public int MaxClientsPerIp { get; set; } = 16;
@@ -85,7 +81,7 @@ public sealed partial class EdgeOptions
             (o, v) => ParseInt(v, 0, 100_000, x => o.MaxClientsPerIp = x, "an integer from 0 (no limit) to 100000")),
     ];
 
-    /// <summary>Checks the settings that depend on each other and loads the TLS certificate; returns the problem or null.</summary>
+    /// <summary>Checks the settings that depend on each other; returns the problem or null. (Security.Tls loads the certificate.)</summary>
     internal string? ValidateSecurity()
     {
         if (_passwordFromFlag is not null && _passwordFromFile is not null)
@@ -114,21 +110,28 @@ public sealed partial class EdgeOptions
         {
             return "--tls-cert with a unix: --listen address: TLS is for TCP listeners";
         }
-        if (TlsCertPath is not null && TlsCertificate is null)
+        // Only whether the files can be read: Security.Tls loads (and so checks) the pair at start.
+        if (TlsCertPath is not null && (Unreadable(TlsCertPath) ?? Unreadable(TlsKeyPath!)) is { } unreadable)
         {
-            try
-            {
-                TlsCertificate = X509Certificate2.CreateFromPemFile(TlsCertPath, TlsKeyPath);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
-            {
-                return $"--tls-cert {TlsCertPath} --tls-key {TlsKeyPath}: expected a PEM certificate and its matching private key ({ex.Message.Split('\n')[0].Trim()})";
-            }
+            return $"--tls-cert {TlsCertPath} --tls-key {TlsKeyPath}: expected a PEM certificate and its matching private key ({unreadable})";
         }
         return null;
     }
 
-    private static string? ReadSecretFile(string path, string what, Action<string> set)
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return ex.Message;
+        }
+    }
+
+    internal static string? ReadSecretFile(string path, string what, Action<string> set)
     {
         try
         {

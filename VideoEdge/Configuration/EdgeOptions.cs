@@ -5,7 +5,8 @@ namespace VideoEdge.Configuration;
 /// <summary>Every setting of one run. Groups of settings live in partial files beside this one.</summary>
 public sealed partial class EdgeOptions
 {
-    public string Source { get; set; } = "auto";
+    /// <summary>The "main" camera's source (--source or --device), parsed and checked when given.</summary>
+    public SourceSpec Source { get; set; } = SourceSpec.Auto;
     /// <summary>True when --source was given; with --camera alone there is no implicit "main" camera.</summary>
     public bool SourceGiven { get; set; }
     public int Width { get; set; } = 640;
@@ -28,9 +29,32 @@ public sealed partial class EdgeOptions
     internal static IEnumerable<OptionSpec> CoreSpecs =>
     [
         new("source", "auto", "Where frames come from: test | file:PATH | rtsp://… | http://… | mjpeg+http://… (relay an MJPEG stream as-is) | remote (frames pushed by a producer) | /dev/videoN | N (OpenCV index) | exec:PROGRAM ARGS… (a program writing JPEGs to stdout, e.g. rpicam-vid). 'auto' = /dev/video0 when present, else the test pattern.",
-            (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return o.Source.Length == 0 ? "a source such as 'test', 'file:clip.mp4' or '/dev/video0'" : null; }),
+            (o, v) =>
+            {
+                var text = v.Trim();
+                if (text.Length == 0)
+                {
+                    return "a source such as 'test', 'file:clip.mp4' or '/dev/video0'";
+                }
+                if (SourceSpec.Parse(text, out var problem) is not { } source)
+                {
+                    return problem;
+                }
+                o.Source = source;
+                o.SourceGiven = true;
+                return null;
+            }),
         new("device", "", "Alias of --source for a V4L2 device path.",
-            (o, v) => { o.Source = v.Trim(); o.SourceGiven = true; return v.StartsWith("/dev/", StringComparison.Ordinal) ? null : "a device path such as /dev/video0"; }),
+            (o, v) =>
+            {
+                if (!v.StartsWith("/dev/", StringComparison.Ordinal))
+                {
+                    return "a device path such as /dev/video0";
+                }
+                o.Source = SourceSpec.Device(v.Trim());
+                o.SourceGiven = true;
+                return null;
+            }),
         new("resolution", "640x480", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v), PerCamera: true),
         new("fps", "30", "Frames per second to capture (a file plays at its own rate unless given).",
             (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240"), PerCamera: true),
@@ -59,7 +83,7 @@ public sealed partial class EdgeOptions
                 {
                     return "NAME=SOURCE[,SETTING=VALUE]... with NAME matching [a-z0-9_-]{1,32} and a valid source";
                 }
-                if (SourceFactoryValidate(camera.Source) is not null)
+                if (camera.Spec is null)
                 {
                     return "NAME=SOURCE with a valid source";
                 }
@@ -73,8 +97,6 @@ public sealed partial class EdgeOptions
         new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it). An exec: program or a URL's ffmpeg is stopped instead.",
             (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true, PerCamera: true),
     ];
-
-    internal static string? SourceFactoryValidate(string source) => Sources.SourceFactory.Validate(source);
 
     /// <summary>A camera's settings start as a copy of the global ones (lists are shared: no per-camera setting is a list).</summary>
     internal EdgeOptions CopyForCamera() => (EdgeOptions)MemberwiseClone();

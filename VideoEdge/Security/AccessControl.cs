@@ -89,7 +89,7 @@ public static partial class AccessControl
         {
             LogOpenToNetwork(logger, listen.ToString());
         }
-        else if (options.TlsCertificate is null)
+        else if (options.TlsCertPath is null)
         {
             LogCleartextCredentials(logger, listen.ToString());
         }

@@ -28,7 +28,7 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> CoreSpecs =>
     [
-        new("source", "auto", "Where frames come from: test | file:PATH | rtsp://… | http://… | mjpeg+http://… (relay an MJPEG stream as-is) | remote (frames pushed by a producer) | /dev/videoN | N (OpenCV index) | exec:PROGRAM ARGS… (a program writing JPEGs to stdout, e.g. rpicam-vid). 'auto' = /dev/video0 when present, else the test pattern.",
+        new("source", o => o.Source.Text, "Where frames come from: test | file:PATH | rtsp://… | http://… | mjpeg+http://… (relay an MJPEG stream as-is) | remote (frames pushed by a producer) | /dev/videoN | N (OpenCV index) | exec:PROGRAM ARGS… (a program writing JPEGs to stdout, e.g. rpicam-vid). 'auto' = /dev/video0 when present, else the test pattern.",
             (o, v) =>
             {
                 var text = v.Trim();
@@ -44,7 +44,7 @@ public sealed partial class EdgeOptions
                 o.SourceGiven = true;
                 return null;
             }),
-        new("device", "", "Alias of --source for a V4L2 device path.",
+        new("device", null, "Alias of --source for a V4L2 device path.",
             (o, v) =>
             {
                 if (!v.StartsWith("/dev/", StringComparison.Ordinal))
@@ -55,12 +55,12 @@ public sealed partial class EdgeOptions
                 o.SourceGiven = true;
                 return null;
             }),
-        new("resolution", "640x480", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v), PerCamera: true),
-        new("fps", "30", "Frames per second to capture (a file plays at its own rate unless given).",
+        new("resolution", o => $"{o.Width}x{o.Height}", "Capture (and test pattern) size WxH.", (o, v) => ParseResolution(o, v), PerCamera: true),
+        new("fps", o => Shown(o.Fps), "Frames per second to capture (a file plays at its own rate unless given).",
             (o, v) => ParseDouble(v, 0.1, 240, x => { o.Fps = x; o.FpsGiven = true; }, "a number of frames per second from 0.1 to 240"), PerCamera: true),
-        new("quality", "80", "JPEG quality when frames have to be encoded (1-100).",
+        new("quality", o => Shown(o.Quality), "JPEG quality when frames have to be encoded (1-100).",
             (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100"), PerCamera: true),
-        new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
+        new("listen", o => o.Listen.ToString(), "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
             (o, v) =>
             {
                 if (!ListenAddress.TryParse(v.Trim(), out var listen, out var error))
@@ -70,13 +70,13 @@ public sealed partial class EdgeOptions
                 o.Listen = listen;
                 return null;
             }),
-        new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
+        new("send-timeout", o => Shown(o.SendTimeout), "Seconds a viewer may make no progress before it is disconnected.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
-        new("snapshot-timeout", "3", "Seconds /snapshot.jpg waits for a frame before answering 503.",
+        new("snapshot-timeout", o => Shown(o.SnapshotTimeout), "Seconds /snapshot.jpg waits for a frame before answering 503.",
             (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),
-        new("send-buffer", "128", "KiB the kernel may buffer per viewer (bounds how old a slow viewer's frames get; 0 = kernel default).",
+        new("send-buffer", o => Shown(o.SendBufferBytes / 1024), "KiB the kernel may buffer per viewer (bounds how old a slow viewer's frames get; 0 = kernel default).",
             (o, v) => ParseInt(v, 0, 65536, x => o.SendBufferBytes = x * 1024, "KiB from 0 to 65536")),
-        new("camera", "", "Another camera as NAME=SOURCE[,SETTING=VALUE]... (name: a-z, 0-9, _ or -, up to 32); served under /cams/NAME/. The SETTINGs are those marked 'per camera' (e.g. door=/dev/video0,resolution=1280x720,fps=15,rotate=180); only trailing pairs whose name is such a setting are split off, so a URL's query or a command's commas stay in the source.",
+        new("camera", null, "Another camera as NAME=SOURCE[,SETTING=VALUE]... (name: a-z, 0-9, _ or -, up to 32); served under /cams/NAME/. The SETTINGs are those marked 'per camera' (e.g. door=/dev/video0,resolution=1280x720,fps=15,rotate=180); only trailing pairs whose name is such a setting are split off, so a URL's query or a command's commas stay in the source.",
             (o, v) =>
             {
                 if (CameraDefinition.Parse(v, o.ApplyingFrom) is not { } camera)
@@ -94,12 +94,26 @@ public sealed partial class EdgeOptions
                 o.CameraDefinitions.Add(camera);
                 return null;
             }, Repeatable: true),
-        new("slowdown", "off", "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it). An exec: program or a URL's ffmpeg is stopped instead.",
+        new("slowdown", o => Shown(o.Slowdown), "Skip encoding while nobody watches (capture continues; the first viewer or snapshot resumes it). An exec: program or a URL's ffmpeg is stopped instead.",
             (o, v) => ParseBool(v, x => o.Slowdown = x), IsSwitch: true, PerCamera: true),
     ];
 
     /// <summary>A camera's settings start as a copy of the global ones (lists are shared: no per-camera setting is a list).</summary>
     internal EdgeOptions CopyForCamera() => (EdgeOptions)MemberwiseClone();
+
+    /// <summary>A value as a flag takes it (invariant digits; seconds for times; on/off): how --help shows defaults.</summary>
+    internal static string Shown(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static string Shown(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static string Shown(TimeSpan value) => Shown(value.TotalSeconds);
+
+    internal static string Shown(bool value) => value ? "on" : "off";
+
+    internal static string ShownByteSize(int bytes) =>
+        bytes % (1024 * 1024) == 0 ? Shown(bytes / (1024 * 1024)) + "M"
+        : bytes % 1024 == 0 ? Shown(bytes / 1024) + "K"
+        : Shown(bytes);
 
     internal static string? ParseResolution(EdgeOptions o, string v)
     {

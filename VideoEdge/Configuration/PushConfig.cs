@@ -55,7 +55,7 @@ public sealed record PushConfig(Uri To, string? Token, EdgeOptions Camera)
         .. EdgeOptions.CoreSpecs.Where(s => s_capture.Contains(s.Name)),
         .. EdgeOptions.CameraSpecs.Where(s => s.Name != "list-devices"),
         .. EdgeOptions.TransformSpecs,
-        new("to", "", "The hub's ingest URL: ws://HUB:PORT/cams/NAME/ingest (or wss://), NAME being a --camera NAME=remote of the hub; or a NATS bus, nats://HOST:PORT/NAME (or tls://), for hubs with --camera NAME=bus.",
+        new("to", null, "The hub's ingest URL: ws://HUB:PORT/cams/NAME/ingest (or wss://), NAME being a --camera NAME=remote of the hub; or a NATS bus, nats://HOST:PORT/NAME (or tls://), for hubs with --camera NAME=bus.",
             (_, v) =>
             {
                 if (Uri.TryCreate(v.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "ws" or "wss" or "nats" or "tls")
@@ -65,13 +65,13 @@ public sealed record PushConfig(Uri To, string? Token, EdgeOptions Camera)
                 }
                 return "a ws:// or wss:// URL such as ws://hub:8080/cams/front/ingest, or nats://HOST:PORT/NAME";
             }),
-        new("token", "", "The hub's --ingest-token. Prefer --token-file or the environment variable: flags are visible in the process list.",
+        new("token", null, "The hub's --ingest-token. Prefer --token-file or the environment variable: flags are visible in the process list.",
             (_, v) =>
             {
                 target.Token = v.Trim();
                 return target.Token.Length > 0 ? null : "the hub's ingest token";
             }),
-        new("token-file", "", "File holding the hub's ingest token (a trailing newline is ignored).",
+        new("token-file", null, "File holding the hub's ingest token (a trailing newline is ignored).",
             (_, v) => EdgeOptions.ReadSecretFile(v, "ingest token", s => target.Token = s)),
         .. EdgeOptions.BusSpecs,
     ];

@@ -78,17 +78,8 @@ public sealed record SourceSpec
         }
         if (text.StartsWith(FilePrefix, StringComparison.Ordinal))
         {
-            var path = text[FilePrefix.Length..];
-            try
-            {
-                using var _ = System.IO.File.OpenRead(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                error = $"a readable video file (cannot read '{path}': {ex.Message})";
-                return null;
-            }
-            return new SourceSpec(SourceKind.File, text, path);
+            // Whether the file can be read is checked when the server starts (Sources.SourceFactory.Unavailable).
+            return new SourceSpec(SourceKind.File, text, text[FilePrefix.Length..]);
         }
         if (text.StartsWith(RelayPrefix, StringComparison.Ordinal))
         {

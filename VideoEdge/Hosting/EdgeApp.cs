@@ -198,11 +198,15 @@ public static partial class EdgeApp
         return new CameraSet(cameras);
     }
 
-    /// <summary>Each source was checked when parsed; what remains is what a source needs from the other settings.</summary>
+    /// <summary>Each source was parsed with the settings; what remains is its file, and what it needs from the other settings.</summary>
     private static string? ValidateSources(EdgeOptions options)
     {
         foreach (var (name, source, _, _) in options.CameraConfigs)
         {
+            if (SourceFactory.Unavailable(source) is { } problem)
+            {
+                return $"{(name == "main" && options.SourceGiven ? "--source" : $"camera '{name}': source")} {SourceText.Redact(source.Text)}: expected {problem}";
+            }
             if (source.Kind == SourceKind.Remote && options.IngestToken is null)
             {
                 return $"camera '{name}' is fed by a producer: set --ingest-token, the secret producers must present";

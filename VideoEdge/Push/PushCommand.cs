@@ -31,6 +31,11 @@ public static class PushCommand
             return 2;
         }
         var options = push.Camera;
+        if (SourceFactory.Unavailable(options.Source) is { } unavailable)
+        {
+            Console.Error.WriteLine($"video-edge push: --source {options.Source.Text}: expected {unavailable}");
+            return 2;
+        }
 
         using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(o =>
         {

@@ -15,6 +15,24 @@ public static class SourceFactory
     public static SourceSpec ResolveAuto(SourceSpec source) =>
         source.Kind != SourceKind.Auto ? source : File.Exists("/dev/video0") ? SourceSpec.Device("/dev/video0") : SourceSpec.Test;
 
+    /// <summary>At start: a file: source must be readable (exit 2 rather than a camera that never plays); the problem, or null.</summary>
+    public static string? Unavailable(SourceSpec source)
+    {
+        if (source.Kind != SourceKind.File)
+        {
+            return null;
+        }
+        try
+        {
+            using var _ = File.OpenRead(source.Target);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"a readable video file (cannot read '{source.Target}': {ex.Message})";
+        }
+    }
+
     public static IFrameSource Create(SourceSpec source, CaptureContext context)
     {
         switch (source.Kind)

@@ -194,6 +194,32 @@ public sealed class ConfigurationTests : IDisposable
         Assert.StartsWith($"video-edge: {path}: cameras.door.fsp: unknown key (a camera takes: source, resolution, fps, quality,", line);
     }
 
+    /// <summary>
+    /// --help's defaults are read from a fresh EdgeOptions, so each must be a value its own setting
+    /// accepts and that means the default: given as a flag, it changes nothing anywhere --print-config looks.
+    /// </summary>
+    [Fact]
+    public void Every_default_help_shows_is_the_value_the_server_runs_with()
+    {
+        var help = OptionsParser.Help() + OptionsParser.Help(PushConfig.Specs, "", "");
+        var defaults = new EdgeOptions();
+        var shown = 0;
+        foreach (var spec in OptionsParser.Specs.Concat(PushConfig.Specs).Where(s => s.Current is not null && !s.Repeatable))
+        {
+            Assert.Contains($"default: {spec.Default}   env: {spec.EnvironmentVariable}", help, StringComparison.Ordinal);
+            var (options, error) = OptionsParser.Parse([$"--{spec.Name}={spec.Default}"], _ => null);
+            Assert.True(options is not null, $"--{spec.Name}={spec.Default}: {error}");
+            Assert.All(OptionsParser.Specs.Where(s => s.Current is not null), other =>
+                Assert.True(other.Current!(defaults) == other.Current(options), $"--{spec.Name}={spec.Default} changed {other.Name} to {other.Current(options)}"));
+            Assert.Equal(VideoEdge.Api.CameraSettingsDto.From(defaults), VideoEdge.Api.CameraSettingsDto.From(options.CameraConfigs[0].Settings));
+            shown++;
+        }
+        Assert.True(shown >= 25, $"only {shown} settings show a default");
+        Assert.Contains("default: 640x480", help, StringComparison.Ordinal);
+        Assert.Contains("default: 127.0.0.1:8080", help, StringComparison.Ordinal);
+        Assert.Contains("default: 4M", help, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_file_exits_2_naming_it()
     {

@@ -110,7 +110,7 @@ public sealed class SystemdWatchdogTests : IDisposable
 
     private Camera AddCamera(string name)
     {
-        var camera = new Camera(name, "test", _options, NullLoggerFactory.Instance);
+        var camera = new Camera(name, SourceSpec.Test, _options, NullLoggerFactory.Instance);
         _cameras.Add(camera);
         return camera;
     }

@@ -1,3 +1,4 @@
+using VideoEdge.Configuration;
 using VideoEdge.Sources;
 
 namespace VideoEdge.Tests.Exec;
@@ -35,9 +36,10 @@ public sealed class ExecCommandTests
     [Fact]
     public void AnUnterminatedQuoteIsAStartupErrorNamingTheProblem()
     {
-        var problem = SourceFactory.Validate("exec:prog 'open");
+        Assert.Null(SourceSpec.Parse("exec:prog 'open", out var problem));
         Assert.NotNull(problem);
         Assert.Contains("exec:PROGRAM", problem);
-        Assert.Null(SourceFactory.Validate("exec:rpicam-vid -o -"));
+        Assert.Equal(["rpicam-vid", "-o", "-"], SourceSpec.Parse("exec:rpicam-vid -o -", out problem)!.Command);
+        Assert.Null(problem);
     }
 }

@@ -25,7 +25,7 @@ public sealed class PushTests
         var (options, error) = OptionsParser.Parse(["--source", "test", "--fps", "15", "--resolution", "256x192"], _ => null);
         Assert.True(options is not null, error);
         options!.Slowdown = true;
-        using var producerCamera = new Camera("cam", "test", options, NullLoggerFactory.Instance);
+        using var producerCamera = new Camera("cam", SourceSpec.Test, options, NullLoggerFactory.Instance);
         producerCamera.Start();
         var client = new PushClient(producerCamera, new Uri(IngestUrl(hub)), Token, TimeSpan.FromSeconds(5), NullLogger.Instance);
         using var stop = new CancellationTokenSource();

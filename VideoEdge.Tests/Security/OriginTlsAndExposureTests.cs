@@ -175,7 +175,7 @@ public sealed class OriginTlsAndExposureTests
     }
 
     [Fact]
-    public void A_certificate_that_does_not_match_its_key_stops_the_start()
+    public async Task A_certificate_that_does_not_match_its_key_stops_the_start()
     {
         var dir = Directory.CreateTempSubdirectory("video-edge-tls-");
         try
@@ -188,9 +188,17 @@ public sealed class OriginTlsAndExposureTests
             var keyPath = Path.Combine(dir.FullName, "key.pem");
             File.WriteAllText(certPath, certificate.ExportCertificatePem());
             File.WriteAllText(keyPath, otherKey.ExportPkcs8PrivateKeyPem());
-            var (options, error) = OptionsParser.Parse(["--tls-cert", certPath, "--tls-key", keyPath], _ => null);
-            Assert.Null(options);
+            // Parsing only checks the settings; the certificate is loaded once, at start, by Security.Tls.
+            var (options, parseError) = OptionsParser.Parse(["--tls-cert", certPath, "--tls-key", keyPath], _ => null);
+            Assert.True(options is not null, parseError);
+            var error = Tls.LoadCertificate(options, out var loaded);
+            Assert.Null(loaded);
             Assert.Contains("expected a PEM certificate and its matching private key", error);
+            Assert.Throws<InvalidOperationException>(() => EdgeApp.Build(options));
+
+            var (code, output) = await ProcessServer.RunAsync(["--source", "test", "--listen", "127.0.0.1:0", "--tls-cert", certPath, "--tls-key", keyPath]);
+            Assert.Equal(2, code);
+            Assert.StartsWith($"video-edge: --tls-cert {certPath} --tls-key {keyPath}: expected a PEM certificate and its matching private key (", output.Trim());
         }
         finally
         {

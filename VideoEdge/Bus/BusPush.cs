@@ -7,16 +7,13 @@ namespace VideoEdge.Bus;
 /// <summary>`video-edge push --to nats://HOST:PORT/NAME`: the producer publishes on the bus instead of to one hub.</summary>
 public static class BusPush
 {
-    public static bool IsBus(Uri to) => to.Scheme is "nats" or "tls";
-
     /// <summary>NAME from nats://HOST:PORT/NAME, or null when the path is not one camera name.</summary>
     public static string? CameraName(Uri to) =>
-        to.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries) is [var name] && Hosting.EdgeApp.CameraName().IsMatch(name) ? name : null;
+        to.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries) is [var name] && CameraNames.IsValid(name) ? name : null;
 
-    /// <summary>Takes the bus from --to (first) and any --bus cluster URLs; a problem for the user, or null.</summary>
-    public static string? Configure(EdgeOptions options)
+    /// <summary>Takes the bus from --to (first) and any --bus cluster URLs into the camera's bus settings; a problem for the user, or null.</summary>
+    public static string? Configure(Uri to, EdgeOptions options)
     {
-        var to = options.PushTo!;
         if (CameraName(to) is null)
         {
             return $"--to {to}: expected nats://HOST:PORT/NAME with NAME matching [a-z0-9_-]{{1,32}} (the hubs' --camera NAME=bus)";

@@ -29,7 +29,7 @@ public sealed partial class EdgeOptions
     /// <summary>Where the bus is and how to log in to it: shared by the server and `video-edge push`.</summary>
     internal static IEnumerable<OptionSpec> BusSpecs =>
     [
-        new("bus", "", "NATS server(s) for cameras shared between hubs: nats://HOST:PORT (tls://… for TLS), several comma-separated for a cluster.",
+        new("bus", null, "NATS server(s) for cameras shared between hubs: nats://HOST:PORT (tls://… for TLS), several comma-separated for a cluster.",
             (o, v) =>
             {
                 var urls = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -40,23 +40,23 @@ public sealed partial class EdgeOptions
                 }
                 return "nats://HOST:PORT or tls://HOST:PORT, comma-separated, without credentials (use --bus-token-file, --bus-user with --bus-password-file, --bus-creds-file or --bus-nkey-file)";
             }),
-        new("bus-token-file", "", "File holding the NATS server's authorization token.",
+        new("bus-token-file", null, "File holding the NATS server's authorization token.",
             (o, v) => ReadSecretFile(v, "bus token", s => o.BusToken = s)),
-        new("bus-user", "", "NATS user name (with --bus-password-file).",
+        new("bus-user", null, "NATS user name (with --bus-password-file).",
             (o, v) => { o.BusUser = v.Trim(); return o.BusUser.Length > 0 ? null : "a user name"; }),
-        new("bus-password-file", "", "File holding the NATS user's password.",
+        new("bus-password-file", null, "File holding the NATS user's password.",
             (o, v) => ReadSecretFile(v, "bus password", s => o.BusPassword = s)),
-        new("bus-creds-file", "", "NATS credentials file (JWT and NKey seed, as `nsc` writes it).",
+        new("bus-creds-file", null, "NATS credentials file (JWT and NKey seed, as `nsc` writes it).",
             (o, v) => ReadablePath(v, x => o.BusCredsFile = x)),
-        new("bus-nkey-file", "", "File holding an NKey seed (SU…) for the NATS server's nkey authorization.",
+        new("bus-nkey-file", null, "File holding an NKey seed (SU…) for the NATS server's nkey authorization.",
             (o, v) => ReadablePath(v, x => o.BusNKeyFile = x)),
-        new("bus-tls-ca", "", "PEM CA certificate(s) to verify the NATS server with (implies TLS).",
+        new("bus-tls-ca", null, "PEM CA certificate(s) to verify the NATS server with (implies TLS).",
             (o, v) => ReadablePath(v, x => o.BusTlsCa = x)),
-        new("bus-tls-cert", "", "PEM client certificate for NATS servers that verify clients (with --bus-tls-key).",
+        new("bus-tls-cert", null, "PEM client certificate for NATS servers that verify clients (with --bus-tls-key).",
             (o, v) => ReadablePath(v, x => o.BusTlsCert = x)),
-        new("bus-tls-key", "", "PEM private key of --bus-tls-cert.",
+        new("bus-tls-key", null, "PEM private key of --bus-tls-cert.",
             (o, v) => ReadablePath(v, x => o.BusTlsKey = x)),
-        new("bus-prefix", BusSubjects.DefaultPrefix, "First token of every bus subject (PREFIX.cam.NAME.frames / .demand), to share one NATS with other uses.",
+        new("bus-prefix", o => o.BusPrefix, "First token of every bus subject (PREFIX.cam.NAME.frames / .demand), to share one NATS with other uses.",
             (o, v) =>
             {
                 o.BusPrefix = v.Trim();
@@ -67,9 +67,9 @@ public sealed partial class EdgeOptions
     /// <summary>Hub-only bus settings.</summary>
     internal static IEnumerable<OptionSpec> BusHubSpecs =>
     [
-        new("publish-to-bus", "off", "Publish this hub's own cameras (not the bus ones) on --bus, for other hubs' --camera NAME=bus.",
+        new("publish-to-bus", o => Shown(o.PublishToBus), "Publish this hub's own cameras (not the bus ones) on --bus, for other hubs' --camera NAME=bus.",
             (o, v) => ParseBool(v, x => o.PublishToBus = x), IsSwitch: true),
-        new("bus-frame-timeout", "3", "Seconds a watched bus camera may go without a frame before it shows no-signal.",
+        new("bus-frame-timeout", o => Shown(o.BusFrameTimeout), "Seconds a watched bus camera may go without a frame before it shows no-signal.",
             (o, v) => ParseDouble(v, 0.5, 60, x => o.BusFrameTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 60")),
     ];
 

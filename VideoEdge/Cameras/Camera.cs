@@ -11,7 +11,7 @@ namespace VideoEdge.Cameras;
 /// <summary>One named camera: its source on a capture thread, its frame pool, and the hub its viewers watch.</summary>
 public sealed class Camera : IDisposable
 {
-    public Camera(string name, string source, EdgeOptions options, ILoggerFactory loggerFactory)
+    public Camera(string name, SourceSpec source, EdgeOptions options, ILoggerFactory loggerFactory)
     {
         Name = name;
         Options = options;

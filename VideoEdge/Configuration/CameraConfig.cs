@@ -1,9 +1,7 @@
-using VideoEdge.Hosting;
-
 namespace VideoEdge.Configuration;
 
 /// <summary>One camera to run: its name, its source, and its settings (the global ones with its own applied).</summary>
-public sealed record CameraConfig(string Name, string Source, EdgeOptions Settings, string Origin);
+public sealed record CameraConfig(string Name, SourceSpec Source, EdgeOptions Settings, string Origin);
 
 /// <summary>A per-camera setting given for one camera, and where it was given.</summary>
 internal sealed record CameraOverride(OptionSpec Spec, string Value, string Origin);
@@ -11,6 +9,14 @@ internal sealed record CameraOverride(OptionSpec Spec, string Value, string Orig
 /// <summary>A camera as given by --camera, VIDEOEDGE_CAMERA or the file, before the global settings are known.</summary>
 internal sealed record CameraDefinition(string Name, string Source, IReadOnlyList<CameraOverride> Overrides, string Origin)
 {
+    private readonly (SourceSpec? Spec, string? Problem) _source = ParseSource(Source);
+
+    /// <summary>The source, parsed with the definition; null when it is not a valid one (see <see cref="SourceProblem"/>).</summary>
+    public SourceSpec? Spec => _source.Spec;
+
+    /// <summary>What a source must look like, when <see cref="Source"/> is not one.</summary>
+    public string? SourceProblem => _source.Problem;
+
     public static IEnumerable<OptionSpec> PerCameraSpecs => OptionsParser.Specs.Where(s => s.PerCamera);
 
     /// <summary>
@@ -21,7 +27,7 @@ internal sealed record CameraDefinition(string Name, string Source, IReadOnlyLis
     public static CameraDefinition? Parse(string text, string origin)
     {
         var eq = text.IndexOf('=');
-        if (eq <= 0 || !EdgeApp.CameraName().IsMatch(text[..eq]))
+        if (eq <= 0 || !CameraNames.IsValid(text[..eq]))
         {
             return null;
         }
@@ -44,6 +50,8 @@ internal sealed record CameraDefinition(string Name, string Source, IReadOnlyLis
         return source.Length == 0 ? null : new CameraDefinition(text[..eq], source, overrides, origin);
     }
 
+    private static (SourceSpec?, string?) ParseSource(string text) => (SourceSpec.Parse(text, out var problem), problem);
+
     /// <summary>The first own setting whose value is not allowed, as "fps to be …"; null when all are.</summary>
     public string? Invalid()
     {
@@ -58,7 +66,7 @@ internal sealed record CameraDefinition(string Name, string Source, IReadOnlyLis
         return null;
     }
 
-    /// <summary>The camera with the global settings and, over them, its own (already validated by <see cref="Invalid"/>).</summary>
+    /// <summary>The camera with the global settings and, over them, its own (already validated: <see cref="Spec"/> and <see cref="Invalid"/>).</summary>
     public CameraConfig Build(EdgeOptions global)
     {
         var settings = global.CopyForCamera();
@@ -66,6 +74,6 @@ internal sealed record CameraDefinition(string Name, string Source, IReadOnlyLis
         {
             o.Spec.Apply(settings, o.Value);
         }
-        return new CameraConfig(Name, Source, settings, Origin);
+        return new CameraConfig(Name, Spec!, settings, Origin);
     }
 }

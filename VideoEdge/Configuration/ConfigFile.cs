@@ -94,7 +94,7 @@ internal static partial class ConfigFile
         foreach (var camera in Ordered(cameras.GetChildren(), provider))
         {
             var at = KeyPath(camera.Path);
-            if (!Hosting.EdgeApp.CameraName().IsMatch(camera.Key))
+            if (!CameraNames.IsValid(camera.Key))
             {
                 return $"{path}: {at}: a camera name must match [a-z0-9_-]{{1,32}} (lower case)";
             }
@@ -128,11 +128,12 @@ internal static partial class ConfigFile
             {
                 return $"{path}: {at}.{SourceKey}: missing (expected a source such as /dev/video0, test, rtsp://… or file:PATH)";
             }
-            if (EdgeOptions.SourceFactoryValidate(source.Trim()) is { } problem)
+            var definition = new CameraDefinition(camera.Key, source.Trim(), overrides, "file");
+            if (definition.SourceProblem is { } problem)
             {
                 return $"{path}: {at}.{SourceKey}: {source}: expected {problem}";
             }
-            options.CameraDefinitions.Add(new CameraDefinition(camera.Key, source.Trim(), overrides, "file"));
+            options.CameraDefinitions.Add(definition);
         }
         return null;
     }

@@ -16,7 +16,7 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> CameraSpecs =>
     [
-        new("format", "auto", "Pixel format to ask a V4L2 camera for: mjpeg (passed through, no encode), yuyv, nv12, or auto (the first of those offered).",
+        new("format", o => o.CaptureFormat, "Pixel format to ask a V4L2 camera for: mjpeg (passed through, no encode), yuyv, nv12, or auto (the first of those offered).",
             (o, v) =>
             {
                 var format = v.Trim().ToLowerInvariant();
@@ -27,17 +27,17 @@ public sealed partial class EdgeOptions
                 }
                 return "mjpeg, yuyv, nv12 or auto";
             }, PerCamera: true),
-        new("buffers", "4", "V4L2 capture buffers to request (2-32).",
+        new("buffers", o => Shown(o.CaptureBuffers), "V4L2 capture buffers to request (2-32).",
             (o, v) => ParseInt(v, 2, 32, x => o.CaptureBuffers = x, "an integer from 2 to 32"), PerCamera: true),
-        new("device-timeout", "1", "Seconds without a frame before a V4L2 camera counts as lost (no-signal frames, reopen).",
+        new("device-timeout", o => Shown(o.DeviceTimeout), "Seconds without a frame before a V4L2 camera counts as lost (no-signal frames, reopen).",
             (o, v) => ParseDouble(v, 0.1, 60, x => o.DeviceTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),
-        new("device-error-delay", "1", "Seconds between attempts to reopen a lost V4L2 camera.",
+        new("device-error-delay", o => Shown(o.DeviceErrorDelay), "Seconds between attempts to reopen a lost V4L2 camera.",
             (o, v) => ParseDouble(v, 0.1, 60, x => o.DeviceErrorDelay = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),
-        new("drop-same-frames", "0", "Skip a frame identical to the previous one, at most N times in a row (saves bandwidth on static scenes; 0 = off).",
+        new("drop-same-frames", o => Shown(o.DropSameFrames), "Skip a frame identical to the previous one, at most N times in a row (saves bandwidth on static scenes; 0 = off).",
             (o, v) => ParseInt(v, 0, 1000, x => o.DropSameFrames = x, "an integer from 0 to 1000"), PerCamera: true),
-        new("on-demand", "0", "Switch a camera off after this many seconds without a viewer or snapshot request (V4L2: STREAMOFF and close; a child program or network stream: stopped) and on again for the next one; health probes, /metrics and /api/state never wake it. 0 = always capture.",
+        new("on-demand", o => Shown(o.OnDemand), "Switch a camera off after this many seconds without a viewer or snapshot request (V4L2: STREAMOFF and close; a child program or network stream: stopped) and on again for the next one; health probes, /metrics and /api/state never wake it. 0 = always capture.",
             (o, v) => ParseDouble(v, 0, 86400, x => o.OnDemand = TimeSpan.FromSeconds(x), "seconds from 0 (off) to 86400"), PerCamera: true),
-        new("list-devices", "off", "Print every /dev/video* camera (and the --source/--device given) with its driver, formats, sizes, frame rates and controls, then exit.",
+        new("list-devices", o => Shown(o.ListDevices), "Print every /dev/video* camera (and the --source/--device given) with its driver, formats, sizes, frame rates and controls, then exit.",
             (o, v) => ParseBool(v, x => o.ListDevices = x), IsSwitch: true),
     ];
 }

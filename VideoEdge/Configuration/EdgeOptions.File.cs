@@ -17,10 +17,10 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> FileSpecs =>
     [
-        new(ConfigSetting, "", "JSON file with settings for the whole server: these names as keys, and \"cameras\": { \"NAME\": { \"source\": …, per-camera settings } } (see README). Environment variables and flags override it.",
+        new(ConfigSetting, null, "JSON file with settings for the whole server: these names as keys, and \"cameras\": { \"NAME\": { \"source\": …, per-camera settings } } (see README). Environment variables and flags override it.",
             // Empty: no file (VIDEOEDGE_CONFIG= in /etc/default/video-edge turns off the unit's default).
             (o, v) => { o.ConfigFile = v.Trim() is { Length: > 0 } path ? path : null; return null; }),
-        new("print-config", "off", "Print the effective configuration (secrets redacted) with where each value came from (default, file, env, flag), then exit.",
+        new("print-config", o => Shown(o.PrintConfig), "Print the effective configuration (secrets redacted) with where each value came from (default, file, env, flag), then exit.",
             (o, v) => ParseBool(v, x => o.PrintConfig = x), IsSwitch: true),
     ];
 }

@@ -19,18 +19,18 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> RemoteSpecs =>
     [
-        new("ingest-token", "", "Secret that producers (video-edge push) must present to push frames to a remote camera (--camera NAME=remote). Without it (or --ingest-token-file), ingest is off.",
+        new("ingest-token", null, "Secret that producers (video-edge push) must present to push frames to a remote camera (--camera NAME=remote). Without it (or --ingest-token-file), ingest is off.",
             (o, v) =>
             {
                 o.IngestToken = v.Trim();
                 return o.IngestToken.Length >= MinIngestTokenLength ? null : $"a secret of at least {MinIngestTokenLength} characters";
             }),
-        new("ingest-token-file", "", "File holding the ingest token (a trailing newline is ignored); keeps it out of the process list.",
+        new("ingest-token-file", null, "File holding the ingest token (a trailing newline is ignored); keeps it out of the process list.",
             (o, v) => ReadSecretFile(v, "ingest token", s => o.IngestToken = s)
                 ?? (o.IngestToken!.Length >= MinIngestTokenLength ? null : $"a file holding a secret of at least {MinIngestTokenLength} characters")),
-        new("max-frame-bytes", "4M", "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
+        new("max-frame-bytes", o => ShownByteSize(o.MaxFrameBytes), "Largest JPEG accepted from a relayed stream or a producer (bytes, or with K or M).",
             (o, v) => ParseByteSize(v, 1024, 16 * 1024 * 1024, x => o.MaxFrameBytes = x, "a size from 1K to 16M, e.g. 4M or 500K")),
-        new("relay-follow-redirects", "off", "Let mjpeg+http:// cameras follow their upstream's redirects, to the same host and port only (off: a redirect shows no signal with its target).",
+        new("relay-follow-redirects", o => Shown(o.RelayFollowRedirects), "Let mjpeg+http:// cameras follow their upstream's redirects, to the same host and port only (off: a redirect shows no signal with its target).",
             (o, v) => ParseBool(v, x => o.RelayFollowRedirects = x), IsSwitch: true),
     ];
 

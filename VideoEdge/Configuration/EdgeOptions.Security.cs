@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 
 namespace VideoEdge.Configuration;
 
@@ -14,8 +12,6 @@ public sealed partial class EdgeOptions
     public List<string> AllowedOrigins { get; } = [];
     public string? TlsCertPath { get; set; }
     public string? TlsKeyPath { get; set; }
-    /// <summary>Loaded by <see cref="ValidateSecurity"/>, so a bad certificate stops the start with exit 2.</summary>
-    public X509Certificate2? TlsCertificate { get; private set; }
     public int MaxClients { get; set; } = 64;
     /// <summary>Streams one address may hold; 0 = no limit.</summary>
     public int MaxClientsPerIp { get; set; } = 16;
@@ -32,17 +28,17 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> SecuritySpecs =>
     [
-        new("auth-user", "", "User name for HTTP Basic authentication (with --auth-password or --auth-password-file). Every endpoint but /healthz then needs it.",
+        new("auth-user", null, "User name for HTTP Basic authentication (with --auth-password or --auth-password-file). Every endpoint but /healthz then needs it.",
             (o, v) => { o.AuthUser = v; return v.Length > 0 && !v.Contains(':') ? null : "a non-empty user name without ':'"; }),
-        new("auth-password", "", "Password for --auth-user. Prefer --auth-password-file: a flag is visible to every local user in ps.",
+        new("auth-password", null, "Password for --auth-user. Prefer --auth-password-file: a flag is visible to every local user in ps.",
             (o, v) => { o._passwordFromFlag = v; return v.Length > 0 ? null : "a non-empty password"; }),
-        new("auth-password-file", "", "File holding the password for --auth-user (a trailing newline is ignored); for systemd credentials use %d/NAME.",
+        new("auth-password-file", null, "File holding the password for --auth-user (a trailing newline is ignored); for systemd credentials use %d/NAME.",
             (o, v) => ReadSecretFile(v, "password", s => o._passwordFromFile = s)),
-        new("auth-token", "", "Access token accepted as 'Authorization: Bearer TOKEN' or '?token=TOKEN' (for <img> and WebSocket URLs).",
+        new("auth-token", null, "Access token accepted as 'Authorization: Bearer TOKEN' or '?token=TOKEN' (for <img> and WebSocket URLs).",
             (o, v) => { o.AuthToken = v; return v.Length > 0 ? null : "a non-empty token"; }),
-        new("auth-token-file", "", "File holding the access token (a trailing newline is ignored).",
+        new("auth-token-file", null, "File holding the access token (a trailing newline is ignored).",
             (o, v) => ReadSecretFile(v, "token", s => o.AuthToken = s)),
-        new("allow-origin", "", "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any (only without authentication, or every site could use a viewer's credentials). Off by default.",
+        new("allow-origin", null, "Origin (scheme://host[:port]) whose pages may fetch streams and open WebSockets here (CORS); '*' for any (only without authentication, or every site could use a viewer's credentials). Off by default.",
             (o, v) =>
             {
                 var given = v.Trim().TrimEnd('/');
@@ -54,7 +50,7 @@ public sealed partial class EdgeOptions
                 o.AllowedOrigins.Add(origin);
                 return null;
             }, Repeatable: true),
-        new("trusted-proxy", "127.0.0.0/8, ::1", "Address or CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host to believe (the viewer's address, https and host name as the browser sees them); 'none' for no proxy. Giving it replaces the default (this machine). Requests from other addresses have those headers ignored.",
+        new("trusted-proxy", o => o.TrustedProxies is { } proxies ? string.Join(", ", proxies) : "127.0.0.0/8, ::1", "Address or CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host to believe (the viewer's address, https and host name as the browser sees them); 'none' for no proxy. Giving it replaces the default (this machine). Requests from other addresses have those headers ignored.",
             (o, v) =>
             {
                 var given = v.Trim();
@@ -75,17 +71,17 @@ public sealed partial class EdgeOptions
                 }
                 return "'none', an IP address such as 192.168.1.2 or a network such as 10.0.0.0/8 or fd00::/8";
             }, Repeatable: true),
-        new("tls-cert", "", "PEM certificate (chain) to serve HTTPS and WSS with (needs --tls-key).",
+        new("tls-cert", null, "PEM certificate (chain) to serve HTTPS and WSS with (needs --tls-key).",
             (o, v) => { o.TlsCertPath = v.Trim(); return o.TlsCertPath.Length > 0 ? null : "a path to a PEM certificate file"; }),
-        new("tls-key", "", "PEM private key for --tls-cert.",
+        new("tls-key", null, "PEM private key for --tls-cert.",
             (o, v) => { o.TlsKeyPath = v.Trim(); return o.TlsKeyPath.Length > 0 ? null : "a path to a PEM private key file"; }),
-        new("max-clients", "64", "Streams (MJPEG and WebSocket) served at once; the next viewer gets 503 with Retry-After.",
+        new("max-clients", o => Shown(o.MaxClients), "Streams (MJPEG and WebSocket) served at once; the next viewer gets 503 with Retry-After.",
             (o, v) => ParseInt(v, 1, 100_000, x => o.MaxClients = x, "an integer from 1 to 100000")),
-        new("max-clients-per-ip", "16", "Streams one client address may hold at once (0 = no limit). Behind a --trusted-proxy it is the viewer's address the proxy reports.",
+        new("max-clients-per-ip", o => Shown(o.MaxClientsPerIp), "Streams one client address may hold at once (0 = no limit). Behind a --trusted-proxy it is the viewer's address the proxy reports.",
             (o, v) => ParseInt(v, 0, 100_000, x => o.MaxClientsPerIp = x, "an integer from 0 (no limit) to 100000")),
     ];
 
-    /// <summary>Checks the settings that depend on each other and loads the TLS certificate; returns the problem or null.</summary>
+    /// <summary>Checks the settings that depend on each other; returns the problem or null. (Security.Tls loads the certificate.)</summary>
     internal string? ValidateSecurity()
     {
         if (_passwordFromFlag is not null && _passwordFromFile is not null)
@@ -110,25 +106,32 @@ public sealed partial class EdgeOptions
         {
             return TlsCertPath is null ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key";
         }
-        if (TlsCertPath is not null && ListenAddress.TryParse(Listen, out var listen, out _) && listen.UnixSocketPath is not null)
+        if (TlsCertPath is not null && Listen.UnixSocketPath is not null)
         {
             return "--tls-cert with a unix: --listen address: TLS is for TCP listeners";
         }
-        if (TlsCertPath is not null && TlsCertificate is null)
+        // Only whether the files can be read: Security.Tls loads (and so checks) the pair at start.
+        if (TlsCertPath is not null && (Unreadable(TlsCertPath) ?? Unreadable(TlsKeyPath!)) is { } unreadable)
         {
-            try
-            {
-                TlsCertificate = X509Certificate2.CreateFromPemFile(TlsCertPath, TlsKeyPath);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
-            {
-                return $"--tls-cert {TlsCertPath} --tls-key {TlsKeyPath}: expected a PEM certificate and its matching private key ({ex.Message.Split('\n')[0].Trim()})";
-            }
+            return $"--tls-cert {TlsCertPath} --tls-key {TlsKeyPath}: expected a PEM certificate and its matching private key ({unreadable})";
         }
         return null;
     }
 
-    private static string? ReadSecretFile(string path, string what, Action<string> set)
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return ex.Message;
+        }
+    }
+
+    internal static string? ReadSecretFile(string path, string what, Action<string> set)
     {
         try
         {

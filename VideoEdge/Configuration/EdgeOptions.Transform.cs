@@ -25,15 +25,15 @@ public sealed partial class EdgeOptions
 
     internal static IEnumerable<OptionSpec> TransformSpecs =>
     [
-        new("overlay", "", "Text drawn on every frame, in a colour that stands out from the picture behind it; {name} is the camera's name, {utc} the UTC time. Costs a decode and an encode per frame.",
+        new("overlay", null, "Text drawn on every frame, in a colour that stands out from the picture behind it; {name} is the camera's name, {utc} the UTC time. Costs a decode and an encode per frame.",
             (o, v) =>
             {
                 o.Overlay = v;
                 return v.Length is > 0 and <= 200 ? null : "text of 1 to 200 characters, e.g. \"{name} {utc}\"";
             }, PerCamera: true),
-        new("rotate", "0", "Turn the picture clockwise by 90, 180 or 270 degrees (a decode and an encode per frame).",
+        new("rotate", o => Shown(o.Rotate), "Turn the picture clockwise by 90, 180 or 270 degrees (a decode and an encode per frame).",
             (o, v) => ParseInt(v, 0, 270, x => o.Rotate = x, "0, 90, 180 or 270") ?? (o.Rotate % 90 == 0 ? null : "0, 90, 180 or 270"), PerCamera: true),
-        new("flip", "none", "Mirror the picture: h (left-right), v (upside down), hv (both) or none (a decode and an encode per frame).",
+        new("flip", o => (o.FlipHorizontal ? "h" : "") + (o.FlipVertical ? "v" : "") is { Length: > 0 } flip ? flip : "none", "Mirror the picture: h (left-right), v (upside down), hv (both) or none (a decode and an encode per frame).",
             (o, v) =>
             {
                 var value = v.Trim().ToLowerInvariant();
@@ -45,9 +45,9 @@ public sealed partial class EdgeOptions
                 o.FlipVertical = value.Contains('v');
                 return null;
             }, PerCamera: true),
-        new("scale", "1", "Resize the picture by this factor, e.g. 0.5 for half width and height (a decode and an encode per frame).",
+        new("scale", o => Shown(o.Scale), "Resize the picture by this factor, e.g. 0.5 for half width and height (a decode and an encode per frame).",
             (o, v) => ParseDouble(v, 0.1, 2, x => o.Scale = x, "a factor from 0.1 to 2"), PerCamera: true),
-        new("max-frame-pixels", "auto", "With a transform on: frames whose JPEG header declares more pixels than this (WxH, or a pixel count) are dropped before they are decoded. auto = the larger of --resolution and 4096x4096.",
+        new("max-frame-pixels", o => o.MaxFramePixelsGiven > 0 ? Shown(o.MaxFramePixelsGiven) : "auto", "With a transform on: frames whose JPEG header declares more pixels than this (WxH, or a pixel count) are dropped before they are decoded. auto = the larger of --resolution and 4096x4096.",
             (o, v) => ParseFramePixels(o, v), PerCamera: true),
     ];
 

@@ -37,7 +37,7 @@ public static partial class EffectiveConfig
         foreach (var camera in options.CameraConfigs)
         {
             sb.AppendLine();
-            Line(sb, "", $"camera {camera.Name}", "source=" + RedactUrls(camera.Source), camera.Origin);
+            Line(sb, "", $"camera {camera.Name}", "source=" + RedactUrls(camera.Source.Text), camera.Origin);
             var own = options.CameraDefinitions.FirstOrDefault(d => d.Name == camera.Name)?.Overrides ?? [];
             foreach (var spec in specs.Where(s => s.PerCamera))
             {

@@ -6,6 +6,9 @@ namespace VideoEdge.Configuration;
 /// <summary>A parsed --listen value: host:port, [v6]:port, or unix:/path.</summary>
 public sealed record ListenAddress(IPAddress? Address, int Port, string? UnixSocketPath)
 {
+    /// <summary>127.0.0.1:8080: this machine only, until the user chooses to expose the camera.</summary>
+    public static ListenAddress Default { get; } = new(IPAddress.Loopback, 8080, null);
+
     public bool IsLoopback => UnixSocketPath is not null || (Address is not null && IPAddress.IsLoopback(Address));
 
     public static bool TryParse(string value, out ListenAddress address, out string? error)

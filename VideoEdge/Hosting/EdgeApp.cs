@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
@@ -31,7 +31,9 @@ public static partial class EdgeApp
         {
             return Sources.V4l2.DeviceLister.Run(options, Console.Out);
         }
-        if (options is null || (error = ValidateSources(options)) is not null)
+        X509Certificate2? certificate = null;
+        if (options is null || (error = ValidateSources(options)) is not null
+            || (error = Tls.LoadCertificate(options, out certificate)) is not null)
         {
             Console.Error.WriteLine("video-edge: " + error);
             return 2;
@@ -43,7 +45,7 @@ public static partial class EdgeApp
         }
 
         ConnectionCap.RaiseFileLimit();
-        await using var app = Build(options);
+        await using var app = Build(options, certificate, null);
         try
         {
             await app.StartAsync();
@@ -61,7 +63,7 @@ public static partial class EdgeApp
         foreach (var url in ServerUrls(app))
         {
             // Kestrel reports a Unix socket as http://unix:/path, which no browser can open.
-            if (ListenAddress.TryParse(options.Listen, out var listen, out _) && listen.UnixSocketPath is { } socket)
+            if (options.Listen.UnixSocketPath is { } socket)
             {
                 LogServingUnixSocket(logger, socket);
             }
@@ -74,8 +76,13 @@ public static partial class EdgeApp
         return 0;
     }
 
-    /// <summary>The app for these options, not yet started (tests start it on port 0).</summary>
-    public static WebApplication Build(EdgeOptions options, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>The app for these options, not yet started (tests start it on port 0); a bad --tls-cert throws.</summary>
+    public static WebApplication Build(EdgeOptions options, Action<WebApplicationBuilder>? configure = null) =>
+        Tls.LoadCertificate(options, out var certificate) is { } problem
+            ? throw new InvalidOperationException(problem)
+            : Build(options, certificate, configure);
+
+    private static WebApplication Build(EdgeOptions options, X509Certificate2? certificate, Action<WebApplicationBuilder>? configure)
     {
         // The content root is the binary's folder, not the working directory (systemd starts us in /),
         // and appsettings reloading is off: its file watcher walks and watches every folder below the root.
@@ -118,7 +125,7 @@ public static partial class EdgeApp
             // idle socket is dropped soon instead of holding a connection for the default 30/130 s.
             limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
             limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);
-            ListenAddress.TryParse(options.Listen, out var listen, out _);
+            var listen = options.Listen;
             if (listen.UnixSocketPath is not null)
             {
                 kestrel.ListenUnixSocket(listen.UnixSocketPath, Cap);
@@ -128,7 +135,7 @@ public static partial class EdgeApp
                 kestrel.Listen(listen.Address!, listen.Port, l =>
                 {
                     Cap(l);
-                    Tls.Configure(l, options);
+                    Tls.Configure(l, certificate);
                 });
             }
         });
@@ -146,7 +153,7 @@ public static partial class EdgeApp
         {
             builder.Services.AddHostedService<Bus.BusService>();
         }
-        if (ListenAddress.TryParse(options.Listen, out var listenAt, out _) && listenAt.UnixSocketPath is { } socketPath)
+        if (options.Listen.UnixSocketPath is { } socketPath)
         {
             builder.Services.AddHostedService(_ => new UnixSocketFile(socketPath));
         }
@@ -174,16 +181,16 @@ public static partial class EdgeApp
         var cameras = new List<Camera>();
         foreach (var camera in options.CameraConfigs)
         {
-            var resolved = SourceFactory.Resolve(camera.Source);
-            if (camera.Source == "auto")
+            var resolved = SourceFactory.ResolveAuto(camera.Source);
+            if (camera.Source.Kind == SourceKind.Auto)
             {
-                if (resolved == "test")
+                if (resolved.Kind == SourceKind.Test)
                 {
                     LogNoCamera(logger);
                 }
                 else
                 {
-                    LogCameraFound(logger, resolved);
+                    LogCameraFound(logger, resolved.Target);
                 }
             }
             cameras.Add(new Camera(camera.Name, resolved, camera.Settings, loggerFactory));
@@ -191,28 +198,26 @@ public static partial class EdgeApp
         return new CameraSet(cameras);
     }
 
+    /// <summary>Each source was parsed with the settings; what remains is its file, and what it needs from the other settings.</summary>
     private static string? ValidateSources(EdgeOptions options)
     {
         foreach (var (name, source, _, _) in options.CameraConfigs)
         {
-            if (SourceFactory.Validate(source) is { } problem)
+            if (SourceFactory.Unavailable(source) is { } problem)
             {
-                return $"--source {SourceText.Redact(source)}: expected {problem}";
+                return $"{(name == "main" && options.SourceGiven ? "--source" : $"camera '{name}': source")} {SourceText.Redact(source.Text)}: expected {problem}";
             }
-            if (source == SourceFactory.RemoteKind && options.IngestToken is null)
+            if (source.Kind == SourceKind.Remote && options.IngestToken is null)
             {
                 return $"camera '{name}' is fed by a producer: set --ingest-token, the secret producers must present";
             }
-            if (source == SourceFactory.BusKind && options.BusUrls is null)
+            if (source.Kind == SourceKind.Bus && options.BusUrls is null)
             {
                 return $"camera '{name}' is fed over the bus: set --bus nats://HOST:PORT";
             }
         }
         return options.PublishToBus && options.BusUrls is null ? "--publish-to-bus needs --bus nats://HOST:PORT" : null;
     }
-
-    [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
-    internal static partial Regex CameraName();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving on {Url} (open {Url}/ in a browser; stream: {Url}/stream.mjpg, snapshot: {Url}/snapshot.jpg)")]
     private static partial void LogServing(ILogger logger, string url);

@@ -14,36 +14,28 @@ public static class PushCommand
 {
     public const string Verb = "push";
 
-    private static readonly string[] s_capture = ["source", "device", "resolution", "fps", "quality", "send-timeout"];
-
-    /// <summary>Capture and picture settings as for the server (V4L2 ones included), plus where to push.</summary>
-    internal static IReadOnlyList<OptionSpec> Specs { get; } =
-    [
-        .. EdgeOptions.CoreSpecs.Where(s => s_capture.Contains(s.Name)),
-        .. EdgeOptions.CameraSpecs.Where(s => s.Name != "list-devices"),
-        .. EdgeOptions.TransformSpecs,
-        .. EdgeOptions.PushSpecs,
-        .. EdgeOptions.BusSpecs,
-    ];
-
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Any(a => a is "--help" or "-h"))
         {
-            Console.Out.Write(OptionsParser.Help(Specs,
+            Console.Out.Write(OptionsParser.Help(PushConfig.Specs,
                 "video-edge push: send a camera to another video-edge (a hub with --camera NAME=remote and --ingest-token), or to every hub on a NATS bus (hubs with --camera NAME=bus).",
                 "Usage: video-edge push --source SOURCE --to ws://HUB:PORT/cams/NAME/ingest --token TOKEN [--setting value]...\n" +
                 "       video-edge push --source SOURCE --to nats://HOST:PORT/NAME [--bus-token-file FILE] [--setting value]..."));
             return 0;
         }
-        var (options, error) = OptionsParser.Parse(args, Environment.GetEnvironmentVariable, Specs);
-        if (options is null || (error = Validate(options)) is not null)
+        var (push, error) = PushConfig.Parse(args, Environment.GetEnvironmentVariable);
+        if (push is null || (push.ToBus && (error = Bus.BusPush.Configure(push.To, push.Camera)) is not null))
         {
             Console.Error.WriteLine("video-edge push: " + error);
             return 2;
         }
-        // Encode only while the hub wants frames: a paused producer costs next to nothing.
-        options.Slowdown = true;
+        var options = push.Camera;
+        if (SourceFactory.Unavailable(options.Source) is { } unavailable)
+        {
+            Console.Error.WriteLine($"video-edge push: --source {options.Source.Text}: expected {unavailable}");
+            return 2;
+        }
 
         using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(o =>
         {
@@ -54,14 +46,14 @@ public static class PushCommand
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var camera = new Camera(CameraName(options.PushTo!), SourceFactory.Resolve(options.Source), options, loggerFactory);
+        using var camera = new Camera(CameraName(push), SourceFactory.ResolveAuto(options.Source), options, loggerFactory);
         camera.Start();
-        if (Bus.BusPush.IsBus(options.PushTo!))
+        if (push.ToBus)
         {
             await Bus.BusPush.RunAsync(camera, options, loggerFactory, stop.Token);
             return 0;
         }
-        await new PushClient(camera, options.PushTo!, options.PushToken!, options.SendTimeout, logger).RunAsync(stop.Token);
+        await new PushClient(camera, push.To, push.Token!, options.SendTimeout, logger).RunAsync(stop.Token);
         return 0;
 
         void Stop(PosixSignalContext context)
@@ -71,38 +63,14 @@ public static class PushCommand
         }
     }
 
-    private static string? Validate(EdgeOptions options)
-    {
-        if (options.PushTo is null)
-        {
-            return "--to is required: the hub's ingest URL, ws://HUB:PORT/cams/NAME/ingest, or a bus, nats://HOST:PORT/NAME";
-        }
-        if (Bus.BusPush.IsBus(options.PushTo))
-        {
-            if (Bus.BusPush.Configure(options) is { } busProblem)
-            {
-                return busProblem;
-            }
-        }
-        else if (options.PushToken is null)
-        {
-            return "--token, --token-file or VIDEOEDGE_TOKEN is required: the hub's --ingest-token";
-        }
-        if (options.Source == SourceFactory.RemoteKind)
-        {
-            return "--source remote: a producer needs a source of its own (a camera, file, URL or test)";
-        }
-        return SourceFactory.Validate(options.Source) is { } problem ? $"--source {options.Source}: expected {problem}" : null;
-    }
-
     /// <summary>The hub's name for this camera (…/cams/NAME/ingest), so an --overlay {name} matches the hub's.</summary>
-    private static string CameraName(Uri to)
+    private static string CameraName(PushConfig push)
     {
-        if (Bus.BusPush.IsBus(to))
+        if (push.ToBus)
         {
-            return Bus.BusPush.CameraName(to) ?? Verb;
+            return Bus.BusPush.CameraName(push.To) ?? Verb;
         }
-        var segments = to.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return segments is [.., "cams", var name, "ingest"] && Hosting.EdgeApp.CameraName().IsMatch(name) ? name : Verb;
+        var segments = push.To.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments is [.., "cams", var name, "ingest"] && CameraNames.IsValid(name) ? name : Verb;
     }
 }

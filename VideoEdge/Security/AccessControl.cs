@@ -80,7 +80,8 @@ public static partial class AccessControl
 
     private static void WarnAboutExposure(ILogger logger, EdgeOptions options)
     {
-        if (!ListenAddress.TryParse(options.Listen, out var listen, out _) || listen.IsLoopback)
+        var listen = options.Listen;
+        if (listen.IsLoopback)
         {
             return;
         }
@@ -88,7 +89,7 @@ public static partial class AccessControl
         {
             LogOpenToNetwork(logger, listen.ToString());
         }
-        else if (options.TlsCertificate is null)
+        else if (options.TlsCertPath is null)
         {
             LogCleartextCredentials(logger, listen.ToString());
         }

@@ -41,7 +41,7 @@ public static class DeviceLister
                 .OrderBy(p => int.Parse(p.AsSpan(10), CultureInfo.InvariantCulture)).ToList()
             : [];
         var named = options.CameraConfigs.Select(c => c.Source).Prepend(options.Source)
-            .Where(s => s.StartsWith("/dev/", StringComparison.Ordinal));
+            .Where(s => s.Kind == SourceKind.Device).Select(s => s.Target);
         foreach (var path in named)
         {
             if (!found.Contains(path))

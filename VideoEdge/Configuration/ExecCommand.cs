@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VideoEdge.Sources;
+namespace VideoEdge.Configuration;
 
 /// <summary>
 /// The command line of an <c>exec:</c> source, split into the program and its arguments the way a

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace VideoEdge.Tests.V4l2;
 
 /// <summary>
-/// --on-demand: two fake USB cameras that nobody watches are switched off (STREAMOFF, buffers
+/// --on-demand: four fake USB cameras on one board, as on a Pi's shared USB bus; those nobody watches are switched off (STREAMOFF, buffers
 /// released, device closed: the fake logs every open and close) and come back for the first viewer
 /// or snapshot; probes never wake them.
 /// </summary>
@@ -17,9 +17,11 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
 {
     private const string OnDemandSeconds = "2";
 
-    private Task<ProcessServer> StartTwoCamerasAsync(string? unplugFile = null) =>
-        ProcessServer.StartAsync(["--camera", "door=/dev/video0", "--camera", "printer=/dev/video1", "--on-demand", OnDemandSeconds],
-            new Dictionary<string, string>((fx.Camera with { DevicePath = "/dev/video0,/dev/video1", Log = true, UnplugFile = unplugFile }).Environment()));
+    private static readonly string[] Names = ["door", "printer", "yard", "shed"];
+
+    private Task<ProcessServer> StartFourCamerasAsync(string? unplugFile = null) =>
+        ProcessServer.StartAsync([.. Names.SelectMany((name, i) => new[] { "--camera", $"{name}=/dev/video{i}" }), "--on-demand", OnDemandSeconds],
+            new Dictionary<string, string>((fx.Camera with { DevicePath = "/dev/video0,/dev/video1,/dev/video2,/dev/video3", Log = true, UnplugFile = unplugFile }).Environment()));
 
     private static async Task<JsonElement> CameraStateAsync(ProcessServer server, string camera)
     {
@@ -71,9 +73,12 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
     [Fact]
     public async Task Unwatched_cameras_stop_capturing_close_the_device_and_probes_do_not_wake_them()
     {
-        await using var server = await StartTwoCamerasAsync();
+        await using var server = await StartFourCamerasAsync();
         var door = await WaitForAsync(server, "door", "idle", 20);
-        await WaitForAsync(server, "printer", "idle", 20);
+        foreach (var name in Names)
+        {
+            await WaitForAsync(server, name, "idle", 20);
+        }
         Assert.True(door.GetProperty("source").GetProperty("online").GetBoolean());
         Assert.Equal(0, DeviceFds(server).OpenNow);
         var opens = DeviceFds(server).Opens;
@@ -103,7 +108,7 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
     [Fact]
     public async Task The_first_viewer_gets_live_frames_and_returning_within_the_window_does_not_restart_the_camera()
     {
-        await using var server = await StartTwoCamerasAsync();
+        await using var server = await StartFourCamerasAsync();
         await WaitForAsync(server, "door", "idle", 20);
         var opensWhileIdle = DeviceFds(server).Opens;
 
@@ -124,8 +129,11 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
             Assert.InRange(firstFrameSeconds, 0, 10);
         }
         Assert.Equal(opensWhileIdle + 1, DeviceFds(server).Opens);
-        // The printer camera nobody watched stayed off the whole time.
-        Assert.Equal("idle", (await CameraStateAsync(server, "printer")).GetProperty("source").GetProperty("state").GetString());
+        // The cameras nobody watched stayed off the whole time.
+        foreach (var name in Names.Skip(1))
+        {
+            Assert.Equal("idle", (await CameraStateAsync(server, name)).GetProperty("source").GetProperty("state").GetString());
+        }
 
         // Back within the window: same device session, no reopen.
         await Task.Delay(500);
@@ -141,7 +149,7 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
     [Fact]
     public async Task A_snapshot_of_an_idle_camera_is_a_fresh_frame()
     {
-        await using var server = await StartTwoCamerasAsync();
+        await using var server = await StartFourCamerasAsync();
         await WaitForAsync(server, "printer", "idle", 20);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var response = await http.GetAsync(server.BaseUrl + "/cams/printer/snapshot.jpg");
@@ -156,7 +164,7 @@ public sealed partial class OnDemandTests(V4l2Fixture fx, ITestOutputHelper outp
     public async Task A_camera_unplugged_while_idle_shows_no_signal_when_woken()
     {
         var unplug = Path.Combine(fx.Root, "unplugged-" + Guid.NewGuid().ToString("N"));
-        await using var server = await StartTwoCamerasAsync(unplug);
+        await using var server = await StartFourCamerasAsync(unplug);
         await WaitForAsync(server, "door", "idle", 20);
         await File.WriteAllTextAsync(unplug, "");
         try

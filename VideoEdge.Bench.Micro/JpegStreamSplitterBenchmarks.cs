@@ -18,7 +18,7 @@ public class JpegStreamSplitterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var frame = SyntheticJpeg(121_000);
+        var frame = JpegDhtBenchmarks.SyntheticJpeg(121_000, withTables: true, stuffed: true);
         _stream = new byte[frame.Length * Frames];
         for (var i = 0; i < Frames; i++)
         {
@@ -51,39 +51,5 @@ public class JpegStreamSplitterBenchmarks
             _splitter.Advance(n);
             offset += n;
         }
-    }
-
-    /// <summary>SOI, APP0, DQT, SOF0, DHT, DRI, SOS, entropy data with FF 00 and RSTn every 4 KB, EOI.</summary>
-    private static byte[] SyntheticJpeg(int size)
-    {
-        var bytes = new List<byte> { 0xFF, 0xD8 };
-        void Segment(byte marker, int payload)
-        {
-            bytes.AddRange([0xFF, marker, (byte)((payload + 2) >> 8), (byte)(payload + 2)]);
-            bytes.AddRange(new byte[payload]);
-        }
-        Segment(0xE0, 14);
-        Segment(0xDB, 65);
-        Segment(0xC0, 15);
-        bytes.AddRange(JpegDht.StandardTables.ToArray());
-        Segment(0xDD, 2);
-        Segment(0xDA, 10);
-        var random = new Random(1);
-        var rst = 0;
-        while (bytes.Count < size - 2)
-        {
-            var b = (byte)random.Next(256);
-            bytes.Add(b);
-            if (b == 0xFF)
-            {
-                bytes.Add(0x00);
-            }
-            if (bytes.Count % 4096 == 0)
-            {
-                bytes.AddRange([0xFF, (byte)(0xD0 + (rst++ & 7))]);
-            }
-        }
-        bytes.AddRange([0xFF, 0xD9]);
-        return [.. bytes];
     }
 }

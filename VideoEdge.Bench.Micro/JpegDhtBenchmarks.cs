@@ -31,8 +31,11 @@ public class JpegDhtBenchmarks
         return JpegDht.CopyWithTables(_withoutTables, length, scan, _destination);
     }
 
-    /// <summary>SOI, APP0, DQT, SOF0, [DHT], SOS, entropy bytes without 0xFF, EOI.</summary>
-    private static byte[] SyntheticJpeg(int size, bool withTables)
+    /// <summary>
+    /// SOI, APP0, DQT, SOF0, [DHT], SOS, entropy bytes, EOI. The entropy bytes hold no 0xFF, or with
+    /// <paramref name="stuffed"/> FF 00 where an encoder writes an FF data byte and a restart marker every 4 KB.
+    /// </summary>
+    internal static byte[] SyntheticJpeg(int size, bool withTables, bool stuffed = false)
     {
         var bytes = new List<byte> { 0xFF, 0xD8 };
         void Segment(byte marker, int payload)
@@ -52,12 +55,27 @@ public class JpegDhtBenchmarks
         Random.Shared.NextBytes(scan);
         for (var i = 0; i < scan.Length; i++)
         {
-            if (scan[i] == 0xFF)
+            if (scan[i] == 0xFF && !stuffed)
             {
                 scan[i] = 0x7F;
             }
         }
-        bytes.AddRange(scan);
+        if (!stuffed)
+        {
+            bytes.AddRange(scan);
+        }
+        for (var i = 0; stuffed && bytes.Count < size - 2; i++)
+        {
+            bytes.Add(scan[i]);
+            if (scan[i] == 0xFF)
+            {
+                bytes.Add(0x00);
+            }
+            if (bytes.Count % 4096 == 0)
+            {
+                bytes.AddRange([0xFF, (byte)(0xD0 + (i & 7))]);
+            }
+        }
         bytes.AddRange([0xFF, 0xD9]);
         return [.. bytes];
     }

@@ -24,46 +24,29 @@ public static class JpegHeader
         {
             return false;
         }
-        var i = 2;
-        while (i + 4 <= jpeg.Length)
+        var segments = new JpegSegments(jpeg);
+        while (true)
         {
-            if (jpeg[i] != 0xFF)
+            switch (segments.Next())
             {
-                return false;
+                case JpegMarkerKind.Standalone:
+                    continue;
+                case JpegMarkerKind.Segment when segments.Marker == JpegSegments.Sos:
+                    return false; // the scan came before any SOF
+                case JpegMarkerKind.Segment when JpegSegments.IsStartOfFrame(segments.Marker):
+                    var at = segments.Offset;
+                    if (segments.Length < 7 || at + 9 > jpeg.Length)
+                    {
+                        return false;
+                    }
+                    height = (jpeg[at + 5] << 8) | jpeg[at + 6];
+                    width = (jpeg[at + 7] << 8) | jpeg[at + 8];
+                    return width > 0 && height > 0;
+                case JpegMarkerKind.Segment:
+                    continue;
+                default:
+                    return false; // cut short, malformed, a second SOI, or EOI before any SOF
             }
-            var marker = jpeg[i + 1];
-            if (marker == 0xFF)
-            {
-                i++; // fill byte
-                continue;
-            }
-            if (marker is 0x01 or (>= 0xD0 and <= 0xD8))
-            {
-                i += 2; // markers without a length
-                continue;
-            }
-            if (marker is 0xDA or 0xD9)
-            {
-                return false; // the scan (or the end) came before any SOF
-            }
-            var length = (jpeg[i + 2] << 8) | jpeg[i + 3];
-            if (length < 2)
-            {
-                return false;
-            }
-            // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
-            if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
-            {
-                if (length < 7 || i + 9 > jpeg.Length)
-                {
-                    return false;
-                }
-                height = (jpeg[i + 5] << 8) | jpeg[i + 6];
-                width = (jpeg[i + 7] << 8) | jpeg[i + 8];
-                return width > 0 && height > 0;
-            }
-            i += 2 + length;
         }
-        return false;
     }
 }

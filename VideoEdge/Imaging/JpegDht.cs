@@ -1,3 +1,5 @@
+using VideoEdge.Frames;
+
 namespace VideoEdge.Imaging;
 
 /// <summary>How a frame from an MJPEG camera can be served.</summary>
@@ -21,10 +23,6 @@ public enum JpegCheck
 public static class JpegDht
 {
     private const byte Marker = 0xFF;
-    private const byte Soi = 0xD8;
-    private const byte Eoi = 0xD9;
-    private const byte Sos = 0xDA;
-    private const byte Dht = 0xC4;
 
     /// <summary>
     /// Checks <paramref name="frame"/>: starts with SOI, has well-formed segments up to the scan
@@ -35,7 +33,7 @@ public static class JpegDht
     {
         length = 0;
         scanOffset = 0;
-        if (frame.Length < 4 || frame[0] != Marker || frame[1] != Soi)
+        if (frame.Length < 4 || frame[0] != Marker || frame[1] != JpegSegments.Soi)
         {
             return JpegCheck.Invalid;
         }
@@ -44,38 +42,29 @@ public static class JpegDht
         {
             end--;
         }
-        if (end < 4 || frame[end - 2] != Marker || frame[end - 1] != Eoi)
+        if (end < 4 || frame[end - 2] != Marker || frame[end - 1] != JpegSegments.Eoi)
         {
             return JpegCheck.Invalid;
         }
         var hasTables = false;
-        var pos = 2;
+        var segments = new JpegSegments(frame[..end]);
         while (true)
         {
-            if (pos + 4 > end || frame[pos] != Marker)
+            switch (segments.Next())
             {
-                return JpegCheck.Invalid;
+                case JpegMarkerKind.Standalone:
+                    continue;
+                case JpegMarkerKind.Segment when segments.Marker == JpegSegments.Sos:
+                    length = end;
+                    scanOffset = segments.Offset;
+                    return hasTables ? JpegCheck.Complete : JpegCheck.NeedsTables;
+                case JpegMarkerKind.Segment:
+                    hasTables |= segments.Marker == JpegSegments.Dht;
+                    continue;
+                default:
+                    return JpegCheck.Invalid; // cut short, malformed, a second SOI, or EOI before the scan
             }
-            var marker = frame[pos + 1];
-            if (marker == Marker)
-            {
-                pos++;
-                continue;
-            }
-            if (marker == Sos)
-            {
-                break;
-            }
-            if (marker is Soi or Eoi || marker is >= 0xD0 and <= 0xD7 || marker == 0x01)
-            {
-                return JpegCheck.Invalid;
-            }
-            hasTables |= marker == Dht;
-            pos += 2 + (frame[pos + 2] << 8 | frame[pos + 3]);
         }
-        length = end;
-        scanOffset = pos;
-        return hasTables ? JpegCheck.Complete : JpegCheck.NeedsTables;
     }
 
     /// <summary>The size of <paramref name="length"/> bytes of a frame once the tables are inserted.</summary>

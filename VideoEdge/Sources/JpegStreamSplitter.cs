@@ -1,3 +1,5 @@
+using VideoEdge.Frames;
+
 namespace VideoEdge.Sources;
 
 public enum JpegSplitStatus
@@ -87,12 +89,7 @@ public sealed class JpegStreamSplitter
         frame = default;
         while (true)
         {
-            var status = _phase switch
-            {
-                Phase.Seek => Seek(),
-                Phase.Segments => WalkSegments(),
-                _ => ScanEntropyData(),
-            };
+            var status = _phase == Phase.Seek ? Seek() : Walk();
             if (status == Step.Continue)
             {
                 continue;
@@ -152,50 +149,34 @@ public sealed class JpegStreamSplitter
         return Step.Continue;
     }
 
-    /// <summary>Between SOI and the scan (and between scans): a run of marker segments, each FF xx [length].</summary>
-    private Step WalkSegments()
+    /// <summary>
+    /// From the SOI on: marker segments walked by their lengths, the entropy-coded data after each SOS
+    /// scanned for the marker that ends it (<see cref="JpegSegments"/>), until EOI.
+    /// </summary>
+    private Step Walk()
     {
+        var segments = new JpegSegments(_buffer.AsSpan(0, _end), _position, _phase == Phase.EntropyData);
         while (true)
         {
-            if (_position + 2 > _end)
+            var inScan = segments.InScan;
+            var kind = segments.Next();
+            _position = segments.Position;
+            _phase = segments.InScan ? Phase.EntropyData : Phase.Segments;
+            switch (kind)
             {
-                return Step.NeedMore;
-            }
-            if (_buffer[_position] != 0xFF)
-            {
-                return NotAJpeg();
-            }
-            var marker = _buffer[_position + 1];
-            switch (marker)
-            {
-                case 0xFF:
-                    _position++; // fill byte before a marker
+                case JpegMarkerKind.Segment or JpegMarkerKind.Standalone:
                     continue;
-                case 0xD8:
-                    return NotAJpeg();
-                case 0xD9:
-                    _position += 2;
+                case JpegMarkerKind.NeedMoreData:
+                    return Step.NeedMore;
+                case JpegMarkerKind.EndOfImage:
                     return Step.Frame;
-                case 0x00:
+                case JpegMarkerKind.StartOfImage when inScan:
+                    // A new JPEG began before this one ended: this one was cut short.
+                    SkippedBytes += segments.Offset - _start;
+                    _start = segments.Offset;
+                    return Step.Truncated;
+                default:
                     return NotAJpeg();
-                case 0x01 or (>= 0xD0 and <= 0xD7):
-                    _position += 2; // TEM and RSTn carry no length
-                    continue;
-            }
-            if (_position + 4 > _end)
-            {
-                return Step.NeedMore;
-            }
-            var length = (_buffer[_position + 2] << 8) | _buffer[_position + 3];
-            if (length < 2)
-            {
-                return NotAJpeg();
-            }
-            _position += 2 + length;
-            if (marker == 0xDA)
-            {
-                _phase = Phase.EntropyData;
-                return Step.Continue;
             }
         }
     }
@@ -209,52 +190,5 @@ public sealed class JpegStreamSplitter
         _position = _start + 2;
         _phase = Phase.Seek;
         return Step.Continue;
-    }
-
-    private Step ScanEntropyData()
-    {
-        // The scan header's length may reach past what has arrived so far.
-        if (_position > _end)
-        {
-            return Step.NeedMore;
-        }
-        while (true)
-        {
-            var at = _buffer.AsSpan(_position, _end - _position).IndexOf((byte)0xFF);
-            if (at < 0)
-            {
-                _position = _end;
-                return Step.NeedMore;
-            }
-            _position += at;
-            if (_position + 2 > _end)
-            {
-                return Step.NeedMore;
-            }
-            var marker = _buffer[_position + 1];
-            switch (marker)
-            {
-                case 0x00 or (>= 0xD0 and <= 0xD7):
-                    _position += 2; // a stuffed FF data byte, or a restart marker
-                    continue;
-                case 0xFF:
-                    _position++; // fill byte: the next FF starts the marker
-                    continue;
-                case 0xD9:
-                    _position += 2;
-                    return Step.Frame;
-                case 0xD8:
-                    // A new JPEG began before this one ended: this one was cut short.
-                    SkippedBytes += _position - _start;
-                    _start = _position;
-                    _position += 2;
-                    _phase = Phase.Segments;
-                    return Step.Truncated;
-                default:
-                    // DHT, SOS, DRI… between the scans of a progressive or multi-scan JPEG.
-                    _phase = Phase.Segments;
-                    return Step.Continue;
-            }
-        }
     }
 }

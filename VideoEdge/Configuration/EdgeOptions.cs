@@ -37,7 +37,7 @@ public sealed partial class EdgeOptions
             (o, v) => ParseInt(v, 1, 100, x => o.Quality = x, "an integer from 1 to 100"), PerCamera: true),
         new("listen", "127.0.0.1:8080", "Address to serve on: host:port (port 0 picks a free one), or unix:/path/to.sock for a reverse proxy (any local user may connect to it).",
             (o, v) => { o.Listen = v.Trim(); return ListenAddress.TryParse(o.Listen, out _, out var error) ? null : error; }),
-        new("send-timeout", "10", "Seconds a viewer may make no progress before it is disconnected.",
+        new("send-timeout", "10", "Seconds a viewer may acknowledge nothing while frames wait for it before it is disconnected; a viewer that receives, however slowly, stays.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
         new("snapshot-timeout", "3", "Seconds /snapshot.jpg waits for a frame before answering 503.",
             (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),

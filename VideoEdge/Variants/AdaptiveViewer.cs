@@ -163,9 +163,16 @@ public static partial class AdaptiveViewer
         {
             lock (_lock)
             {
-                if (Next >= 0 || _client is null || rate <= 0)
+                if (Next >= 0 || _client is null)
                 {
                     return -1;
+                }
+                if (rate <= 0)
+                {
+                    // No rate to go by (an HTTP/2 stream shares its socket with others): climb to the
+                    // camera's picture and stay, as without adapt.
+                    Next = _rung > 0 && Environment.TickCount64 - _since >= UpDwellMs ? _rung - 1 : -1;
+                    return Next;
                 }
                 var frames = _client.FramesSent - _framesAtStart;
                 if (frames >= 1)

@@ -60,7 +60,7 @@ public sealed class DeliveryRate
         return gauge;
     }
 
-    /// <summary>One reading: bytes the peer acknowledged so far, bytes still queued for it, and its rate in bytes per second (0: not known yet).</summary>
+    /// <summary>One reading: bytes the peer acknowledged so far, bytes still queued for it, and its rate in bytes per second (0: not known yet; from <see cref="TryRead"/>, the kernel's).</summary>
     public readonly record struct Sample(long Acked, long Queued, double Rate);
 
     /// <summary>The rate last measured by the viewer's loop, bytes per second (0 before the first acknowledgement).</summary>
@@ -94,8 +94,7 @@ public sealed class DeliveryRate
         // Bytes others wrote on the connection after we started (Kestrel's 101, TLS records' overhead)
         // make this a little low: harmless, the allowance is larger.
         var queued = Math.Max(notSent, _ackedAtStart < 0 ? 0 : Interlocked.Read(ref _written) - (acked - _ackedAtStart));
-        var rate = _measured > 0 ? Math.Min(kernelRate, _measured) : kernelRate;
-        sample = new Sample(acked, queued, rate);
+        sample = new Sample(acked, queued, kernelRate);
         return true;
     }
 
@@ -128,6 +127,15 @@ public sealed class DeliveryRate
         {
             var measured = (sample.Acked - _lastAcked) * 1000.0 / elapsed;
             _measured = _measured == 0 ? measured : 0.7 * _measured + 0.3 * measured;
+        }
+        else if (sample.Queued == 0)
+        {
+            // Everything drained before the viewer came back for more: the link outpaces this viewer's
+            // frames, so a rate measured while it lagged (a reader stalled for a moment) no longer holds.
+            _measured = 0;
+        }
+        if (_measured > 0)
+        {
             sample = sample with { Rate = sample.Rate > 0 ? Math.Min(sample.Rate, _measured) : _measured };
         }
         if (elapsed >= 50 || sample.Queued == 0 || _lastQueued == 0)
@@ -144,10 +152,12 @@ public sealed class DeliveryRate
     {
         while (true)
         {
-            // Sleep about as long as the excess takes at the known rate: one or two checks per frame.
+            // Sleep about as long as the excess takes at the known rate, but look at least every 25 ms:
+            // the rate may be stale (a fast viewer whose reader stalled), and a fast viewer must not
+            // miss frames to a long sleep. Only viewers that really lag wake this often.
             var excess = sample.Queued - Allowed(sample.Rate);
-            var ms = sample.Rate > 0 ? excess * 1000 / sample.Rate : 20;
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(ms, 2, 100)), cancellation).ConfigureAwait(false);
+            var ms = sample.Rate > 0 ? excess * 1000 / sample.Rate : 10;
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(ms, 2, 25)), cancellation).ConfigureAwait(false);
             if (!Measure(out sample) || sample.Queued <= Allowed(sample.Rate))
             {
                 return;

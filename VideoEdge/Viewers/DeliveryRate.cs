@@ -34,6 +34,10 @@ public sealed class DeliveryRate
     private long _lastAcked;
     private long _lastQueued;
     private long _lastTicks;
+    private long _drainedUntil;
+
+    /// <summary>How long a viewer found fully drained goes unmeasured.</summary>
+    private const long DrainedSkipMs = 100;
 
     private DeliveryRate(Socket socket) => _socket = socket;
 
@@ -101,8 +105,19 @@ public sealed class DeliveryRate
     /// <summary>Completes at once when the viewer's queue would drain within the budget; otherwise once it would.</summary>
     public ValueTask WaitForRoomAsync(CancellationToken cancellation)
     {
+        // A viewer found fully drained is not looked at again for a moment: on loopback or a LAN that
+        // is every viewer, and the getsockopt per frame was a measurable share of a frame's CPU at
+        // 10–200 viewers. A link that slows meanwhile queues at most a few frames more, once.
+        if (Environment.TickCount64 < _drainedUntil)
+        {
+            return ValueTask.CompletedTask;
+        }
         if (!Measure(out var sample) || sample.Queued <= Allowed(sample.Rate))
         {
+            if (sample.Queued == 0)
+            {
+                _drainedUntil = Environment.TickCount64 + DrainedSkipMs;
+            }
             return ValueTask.CompletedTask;
         }
         return WaitSlowAsync(sample, cancellation);

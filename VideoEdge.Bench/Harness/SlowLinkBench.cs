@@ -38,12 +38,14 @@ internal static class SlowLinkBench
         var index = 0;
         foreach (var (rate, bytesPerSecond) in s_links)
         {
-            foreach (var kind in new[] { ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs })
+            // ?adapt=1 rows: the server picks a smaller variant for this viewer (issue 14 phase 2).
+            foreach (var (kind, adapt) in new[] { (ServerKind.UStreamer, false), (ServerKind.VideoEdge, false), (ServerKind.VideoEdgeWs, false),
+                (ServerKind.VideoEdge, true), (ServerKind.VideoEdgeWs, true) })
             {
                 var limit = Math.Max(16384, bytesPerSecond / 2);
                 using var link = Link.Create(rate, limit, index++);
                 using var server = ServerProcess.Start(kind, camera, paths, options, host: link.HostAddress);
-                var path = kind == ServerKind.VideoEdgeWs ? "/ws?meta=1" : server.StreamPath;
+                var path = (kind == ServerKind.VideoEdgeWs ? "/ws?meta=1" : server.StreamPath) + (adapt ? (kind == ServerKind.VideoEdgeWs ? "&adapt=1" : "?adapt=1") : "");
                 await WaitReadyAsync(link.HostAddress, server.Port, server.SnapshotPath ?? server.StreamPath);
                 var cpuBefore = ProcSample.CpuSeconds(server.Pid);
                 var frames = new List<(double Age, int Bytes)>();
@@ -52,8 +54,8 @@ internal static class SlowLinkBench
                 var ages = frames.Select(f => f.Age).Order().ToArray();
                 string P(double q) => ages.Length == 0 ? "–" : ages[Math.Min(ages.Length - 1, (int)(q * ages.Length))].ToString("0.0", CultureInfo.InvariantCulture);
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {rate} | {ServerProcess.Label(kind)} | {frames.Count / seconds:0.00} | {P(0.5)} / {P(0.99)} | {(frames.Count == 0 ? 0 : frames.Average(f => f.Bytes) / 1000):0} | {(end == "time" ? "no" : "**yes** (" + end + ")")} | {cpu:0.00} |");
-                Setup.Log($"{rate} {kind}: {frames.Count} frames, end {end}");
+                    $"| {rate} | {ServerProcess.Label(kind)}{(adapt ? " adapt=1" : "")} | {frames.Count / seconds:0.00} | {P(0.5)} / {P(0.99)} | {(frames.Count == 0 ? 0 : frames.Average(f => f.Bytes) / 1000):0} | {(end == "time" ? "no" : "**yes** (" + end + ")")} | {cpu:0.00} |");
+                Setup.Log($"{rate} {kind}{(adapt ? " adapt" : "")}: {frames.Count} frames, end {end}");
             }
         }
         Console.Out.Write(md.ToString());

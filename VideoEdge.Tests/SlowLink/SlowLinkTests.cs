@@ -13,7 +13,6 @@ namespace VideoEdge.Tests.SlowLink;
 [Collection(TimingSensitive.Name)]
 public sealed class SlowLinkTests
 {
-    private const string Phase2 = "issue 14 phase 2: in-flight by measured rate";
     private const int SlowBytesPerSecond = 20_000;
 
     private static Task<EdgeTestServer> StartServerAsync(Infrastructure.SlowLink link) =>
@@ -61,10 +60,10 @@ public sealed class SlowLinkTests
         Assert.True(result.Frames.Count >= 5, result.Describe());
     }
 
-    [Fact(Skip = Phase2)]
+    [Fact]
     public Task MjpegViewerAt160KbitIsNotDisconnectedAndItsPictureStaysCurrent() => SlowViewerStaysCurrentAsync("mjpeg", "/stream.mjpg");
 
-    [Fact(Skip = Phase2)]
+    [Fact]
     public Task WebSocketViewerAt160KbitIsNotDisconnectedAndItsPictureStaysCurrent() => SlowViewerStaysCurrentAsync("ws", "/ws?meta=1");
 
     /// <summary>
@@ -85,6 +84,36 @@ public sealed class SlowLinkTests
         var transfer = result.Frames.Average(f => f.Bytes) / SlowBytesPerSecond;
         var median = Median(result.Frames.Skip(1).Select(f => f.AgeSeconds));
         Assert.True(median <= 2 * (1.25 * transfer + 0.3), $"median frame age {median:0.0} s, one transfer {transfer:0.0} s: {result.Describe()}");
+    }
+
+    [Fact]
+    public Task AdaptiveMjpegViewerAt160KbitGetsSmallerFresherFrames() => AdaptiveViewerAsync("mjpeg", "/stream.mjpg?adapt=1");
+
+    [Fact]
+    public Task AdaptiveWebSocketViewerAt160KbitGetsSmallerFresherFrames() => AdaptiveViewerAsync("ws", "/ws?meta=1&adapt=1");
+
+    /// <summary>
+    /// With ?adapt=1 the server steps down the ladder until a frame crosses the link within the age
+    /// target (1 s): smaller frames than the camera's and a picture well under the ~4 s a full frame
+    /// takes (issue 14's target: p50 ≤ 2 s at 160 kbit/s; doubled for a loaded machine).
+    /// </summary>
+    private static async Task AdaptiveViewerAsync(string kind, string path)
+    {
+        using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
+        await using var server = await StartServerAsync(link);
+        await server.WaitForFramesAsync();
+        var full = (await server.Http.GetByteArrayAsync("/snapshot.jpg")).Length;
+        var result = await link.ViewAsync(kind, server.BaseUrl + path, 30);
+        Assert.True(result.Status is 200 or 101, result.Describe());
+        Assert.True(result.StayedConnected, "disconnected: " + result.Describe());
+        Assert.True(result.Frames.Count >= 10, result.Describe());
+        // After the first 10 s the ladder has settled.
+        var settled = result.Frames.Where(f => f.Arrival >= result.Frames[0].Arrival + 10).ToList();
+        Assert.True(settled.Count >= 5, result.Describe());
+        Assert.All(settled, f => Assert.True(f.Width < 1280, $"a {f.Width}×{f.Height} frame after settling: {result.Describe()}"));
+        Assert.True(settled.Average(f => f.Bytes) < full * 0.3, $"full frames are {full} bytes: {result.Describe()}");
+        var median = Median(settled.Select(f => f.AgeSeconds));
+        Assert.True(median <= 4, $"median frame age {median:0.0} s: {result.Describe()}");
     }
 
     /// <summary>A viewer on a 160 kbit/s link does not slow anyone else: a loopback viewer at the same time gets every frame.</summary>
@@ -133,7 +162,7 @@ public sealed class SlowLinkTests
     /// write completes, but a write completes when the kernel takes the bytes, so ~3 frames a second
     /// queue in the socket and the age climbs to ~9 s within 20 s (measured: 64 frames, ages 0.1 → 9.6 s).
     /// </summary>
-    [Fact(Skip = Phase2)]
+    [Fact]
     public async Task SmallVariantAt160KbitStaysCurrent()
     {
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);

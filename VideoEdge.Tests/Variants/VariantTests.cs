@@ -179,6 +179,36 @@ public sealed class VariantTests
         Assert.Contains($"videoedge_variant_frames_encoded_total{{camera=\"main\"}} {total}", metrics, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// ?adapt=1 starts small (the rate is not known yet) and, on loopback, climbs to the camera's own
+    /// picture within seconds and stays there; ?width= with ?adapt= is refused.
+    /// </summary>
+    [Fact]
+    public async Task AnAdaptiveViewerOnAFastLinkClimbsToTheFullPictureAndStays()
+    {
+        await using var server = await StartAsync();
+        await server.WaitForFramesAsync();
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using (var viewer = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg?adapt=1", window.Token))
+        {
+            var first = SizeOf((await viewer.ReadPartAsync(window.Token)).Body);
+            Assert.Equal((640, 360), first);
+            var sizes = new List<(int, int)> { first };
+            while (sizes[^1] != (1280, 720))
+            {
+                sizes.Add(SizeOf((await viewer.ReadPartAsync(window.Token)).Body));
+            }
+            for (var i = 0; i < 30; i++)
+            {
+                Assert.Equal((1280, 720), SizeOf((await viewer.ReadPartAsync(window.Token)).Body));
+            }
+        }
+        using var refused = await server.Http.GetAsync("/stream.mjpg?adapt=1&width=320");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using var badAge = await server.Http.GetAsync("/stream.mjpg?adapt=1&maxage=0");
+        Assert.Equal(HttpStatusCode.BadRequest, badAge.StatusCode);
+    }
+
     /// <summary>A frame declaring more pixels than --max-frame-pixels is never decoded for a variant.</summary>
     [Fact]
     public async Task DecompressionBombsAreRefusedBeforeDecoding()

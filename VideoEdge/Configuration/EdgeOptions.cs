@@ -70,7 +70,7 @@ public sealed partial class EdgeOptions
                 o.Listen = listen;
                 return null;
             }),
-        new("send-timeout", o => Shown(o.SendTimeout), "Seconds a viewer may make no progress before it is disconnected.",
+        new("send-timeout", o => Shown(o.SendTimeout), "Seconds a viewer may acknowledge nothing while frames wait for it before it is disconnected; a viewer that receives, however slowly, stays.",
             (o, v) => ParseDouble(v, 0.5, 3600, x => o.SendTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 3600")),
         new("snapshot-timeout", o => Shown(o.SnapshotTimeout), "Seconds /snapshot.jpg waits for a frame before answering 503.",
             (o, v) => ParseDouble(v, 0.1, 60, x => o.SnapshotTimeout = TimeSpan.FromSeconds(x), "seconds from 0.1 to 60"), PerCamera: true),

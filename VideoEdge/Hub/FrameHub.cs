@@ -32,6 +32,12 @@ public sealed class FrameHub : IDisposable
 
     public event Action? DemandChanged;
 
+    /// <summary>
+    /// Called when a viewer asks for a frame newer than the latest and has to wait: what a hub fed on
+    /// demand (a variant) makes its next frame on. Null for a camera's hub, which is fed regardless.
+    /// </summary>
+    internal Action? Wanting { get; set; }
+
     /// <summary>Marks a one-off request (a snapshot) so an idle encoder produces the next frame.</summary>
     public void RequestFrame()
     {

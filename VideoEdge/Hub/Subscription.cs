@@ -75,6 +75,7 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
         }
         _core.Reset();
         Volatile.Write(ref _armed, 1);
+        _hub.Wanting?.Invoke();
         // A frame (or the end) may have arrived between the check and arming: if we can disarm
         // ourselves nobody will signal, so answer synchronously; otherwise the signal is on its way.
         if ((_hub.LatestSequence > sequence || _ended) && Interlocked.Exchange(ref _armed, 0) == 1)

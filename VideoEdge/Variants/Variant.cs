@@ -16,25 +16,19 @@ namespace VideoEdge.Variants;
 /// </summary>
 public sealed partial class Variant
 {
-    /// <summary>
-    /// How often to look whether a viewer has finished its frame while a newer camera frame waits.
-    /// The hub tells nobody when a viewer starts waiting (issue 14 phase 2 can replace this with a signal
-    /// from the viewer pipeline), so a ready viewer waits at most this long for its next frame.
-    /// </summary>
-    private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(15);
-
     private readonly Camera _camera;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Subscription _feed;
     private readonly Lock _publishedLock = new();
     private TaskCompletionSource _published = NewSignal();
+    private TaskCompletionSource _wantedSignal = NewSignal();
+    private int _wanted;
     private Task _loop = Task.CompletedTask;
     private Task? _stopping;
     private Mat? _scaled;
     private JpegEncoder? _encoder;
     private long _sourceSequence;
-    private long _sentAtPublish = -1;
     private int _holdsWanting;
     private long _encodes;
     private long _refused;
@@ -48,6 +42,9 @@ public sealed partial class Variant
         _logger = logger;
         Key = key;
         View = new Camera(camera, Hub);
+        // A viewer of this variant that asks for its next frame (its previous one has drained) is what
+        // makes the next one: the encode follows what viewers take, not the camera's frame rate.
+        Hub.Wanting = Want;
         // The feed is a viewer of the camera: it keeps an on-demand camera running and wakes on its frames.
         _feed = camera.Hub.Subscribe(new ViewerCounters(FeedTransport, key.ToString()), _stop.Token);
     }
@@ -78,7 +75,24 @@ public sealed partial class Variant
     /// While held (a snapshot waiting for its frame), every new camera frame is encoded. Disposing it
     /// ends that; viewers of streams need none, their progress is what asks for frames.
     /// </summary>
-    internal void HoldWanting(bool on) => Interlocked.Add(ref _holdsWanting, on ? 1 : -1);
+    internal void HoldWanting(bool on)
+    {
+        if (Interlocked.Add(ref _holdsWanting, on ? 1 : -1) > 0)
+        {
+            Want();
+        }
+    }
+
+    private void Want()
+    {
+        Volatile.Write(ref _wanted, 1);
+        TaskCompletionSource signal;
+        lock (_publishedLock)
+        {
+            signal = _wantedSignal;
+        }
+        signal.TrySetResult();
+    }
 
     /// <summary>
     /// Returns once this variant's latest frame was made from the camera's latest frame (as of the call),
@@ -127,13 +141,28 @@ public sealed partial class Variant
             {
                 if (_camera.Hub.LatestSequence > _sourceSequence)
                 {
+                    Task wanted;
+                    lock (_publishedLock)
+                    {
+                        if (_wantedSignal.Task.IsCompleted)
+                        {
+                            _wantedSignal = NewSignal();
+                        }
+                        wanted = _wantedSignal.Task;
+                    }
+                    // Checked after taking the signal: a want that lands in between completes it.
                     if (IsWanted())
                     {
-                        Produce();
+                        Volatile.Write(ref _wanted, 0);
+                        if (!Produce())
+                        {
+                            // Nothing published (refused, or the camera went off): the viewer still waits.
+                            Volatile.Write(ref _wanted, 1);
+                        }
                     }
                     else
                     {
-                        await Task.Delay(ReadyPoll, stopping).ConfigureAwait(false);
+                        await wanted.WaitAsync(stopping).ConfigureAwait(false);
                     }
                     continue;
                 }
@@ -155,25 +184,14 @@ public sealed partial class Variant
     }
 
     /// <summary>
-    /// Pull: a new frame is worth making only for a viewer that is done with the current one. The hub
-    /// does not say when a viewer waits, but every finished write counts in its ViewerCounters; a change in
-    /// the total since the last publish means someone finished (or came or went). Nothing published yet,
-    /// or a snapshot holding, also want a frame.
+    /// Pull: a new frame is worth making only for a viewer that asked for one (it waits on the hub),
+    /// when nothing is published yet, or while a snapshot holds.
     /// </summary>
     private bool IsWanted() =>
-        Hub.LatestSequence == 0 || Volatile.Read(ref _holdsWanting) > 0 || SentByViewers() != _sentAtPublish;
+        Hub.LatestSequence == 0 || Volatile.Read(ref _holdsWanting) > 0 || Volatile.Read(ref _wanted) == 1;
 
-    private long SentByViewers()
-    {
-        long sum = 0;
-        foreach (var viewer in Hub.Viewers)
-        {
-            sum += viewer.Client.FramesSent;
-        }
-        return sum;
-    }
-
-    private void Produce()
+    /// <summary>Encodes the camera's latest frame; false when nothing was published.</summary>
+    private bool Produce()
     {
         Frame? output;
         using (var lease = _camera.Hub.AcquireLatest(out var sequence))
@@ -182,14 +200,13 @@ public sealed partial class Variant
             {
                 // The camera was switched off on demand or is closing: wait for its next frame.
                 _sourceSequence = sequence;
-                return;
+                return false;
             }
             Volatile.Write(ref _sourceSequence, lease.Frame.Sequence);
             output = Encode(lease.Frame);
         }
         if (output is not null)
         {
-            _sentAtPublish = SentByViewers();
             Hub.Publish(output);
         }
         TaskCompletionSource published;
@@ -199,6 +216,7 @@ public sealed partial class Variant
             _published = NewSignal();
         }
         published.TrySetResult();
+        return output is not null;
     }
 
     /// <summary>Decode, resize, encode: a new frame of the camera's pool, or null (refused or undecodable).</summary>

@@ -1,3 +1,4 @@
+using VideoEdge.Api;
 using VideoEdge.Cameras;
 
 namespace VideoEdge.Variants;
@@ -15,6 +16,11 @@ public static class VariantRoutes
         if (!VariantKey.TryRead(context, camera.Options, out var key, out var problem))
         {
             await problem!.WriteAsync(context);
+            return;
+        }
+        if (key is not null && !snapshot && context.Request.Query.ContainsKey("adapt"))
+        {
+            await ApiProblem.BadRequest("adapt with width or quality", "'adapt' picks the width and quality itself; ask for one or the other.").WriteAsync(context);
             return;
         }
         if (key is null)

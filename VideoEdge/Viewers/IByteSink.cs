@@ -16,4 +16,21 @@ public interface IByteSink
 
     /// <summary>Drops the connection now (a stalled or abusive peer, or framing already broken).</summary>
     void Abort();
+
+    /// <summary>
+    /// A count that grows while the peer takes bytes: what it acknowledged (a TCP socket we can read),
+    /// or what the stream below accepted. The viewer loop cuts a viewer only when this stands still
+    /// for the send timeout. 0 when the sink cannot tell (the loop then counts whole sends).
+    /// </summary>
+    long Progress => 0;
+
+    /// <summary>The measured rate the peer takes bytes at, in bytes per second; 0 when not known.</summary>
+    double Rate => 0;
+
+    /// <summary>
+    /// Completes when what is still queued for the peer would drain within a small budget at its
+    /// measured rate (<see cref="DeliveryRate"/>), so the next frame starts current. At once when the
+    /// sink cannot tell.
+    /// </summary>
+    ValueTask WaitForRoomAsync(CancellationToken cancellation) => ValueTask.CompletedTask;
 }

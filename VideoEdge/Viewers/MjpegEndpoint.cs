@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
+using VideoEdge.Variants;
 
 namespace VideoEdge.Viewers;
 
@@ -10,7 +11,8 @@ public static class MjpegEndpoint
 {
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
-        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem))
+        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem)
+            || !AdaptiveViewer.TryRead(context, out var maxAge, out problem))
         {
             await problem!.WriteAsync(context);
             return;
@@ -41,8 +43,8 @@ public static class MjpegEndpoint
         {
             return;
         }
-        using var subscription = camera.Hub.Subscribe(new ViewerCounters("mjpeg", ViewerRequest.Remote(context)), cancellation.Token);
-        var end = await ViewerLoop.RunAsync(subscription, MjpegFramer.Instance, sink, fps, options.SendTimeout, camera.Stats, logger, cancellation.Token);
+        var client = new ViewerCounters("mjpeg", ViewerRequest.Remote(context));
+        var end = await AdaptiveViewer.RunAsync(camera, client, MjpegFramer.Instance, sink, fps, maxAge, logger, cancellation.Token);
         if (end.Reason == ViewerLoop.EndReason.SendTimeout)
         {
             sink.Abort();

@@ -24,10 +24,12 @@ public sealed class SocketSink : IByteSink
     private readonly SafeHandle _handle;
     private readonly HttpContext _context;
     private readonly bool _ownsResponse;
+    private readonly DeliveryRate? _delivery;
 
     private SocketSink(Socket socket, HttpContext context, bool ownsResponse)
     {
         _socket = socket;
+        _delivery = DeliveryRate.TryCreate(socket);
         _handle = socket.SafeHandle;
         _context = context;
         _ownsResponse = ownsResponse;
@@ -73,9 +75,16 @@ public sealed class SocketSink : IByteSink
 
     public void Abort() => _context.Abort();
 
+    public long Progress => _delivery?.Acked ?? 0;
+
+    public double Rate => _delivery?.Rate ?? 0;
+
+    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
+
     /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
+        _delivery?.Wrote(head.Length + body.Length + tail.Length);
         var sent = TrySend(head.Span, body.Span, tail.Span);
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace VideoEdge.Viewers;
 
@@ -6,28 +8,67 @@ namespace VideoEdge.Viewers;
 /// A sink over a stream Kestrel frames: a response body, the stream of an upgraded HTTP/1.1
 /// connection or of an HTTP/2 extended CONNECT (RFC 8441). Kestrel encrypts and frames what is
 /// written, so the frame buffer is copied once into its pipe and flushed once per send.
+/// Over HTTP/1.x (TLS) the connection is this viewer's alone, so its TCP socket measures the viewer's
+/// rate and progress (<see cref="DeliveryRate"/>, counting our writes: Kestrel's pipe sits between).
+/// An HTTP/2 connection carries other streams too (the page, other cameras): its socket's queue and
+/// rate are not this viewer's, so there the viewer is not gated and its progress is what the stream
+/// accepted (Kestrel applies HTTP/2 flow control per stream and connection).
 /// </summary>
-public sealed class StreamSink(Stream stream, HttpContext context) : IByteSink
+public sealed class StreamSink : IByteSink
 {
+    /// <summary>A frame goes down in pieces of this size, so a slow viewer shows progress within a frame.</summary>
+    private const int Piece = 64 * 1024;
+
+    private readonly Stream _stream;
+    private readonly HttpContext _context;
+    private readonly DeliveryRate? _delivery;
+    private long _accepted;
+
+    public StreamSink(Stream stream, HttpContext context)
+    {
+        _stream = stream;
+        _context = context;
+        if (context.Request.Protocol is "HTTP/1.1" or "HTTP/1.0"
+            && context.Features.Get<IConnectionSocketFeature>()?.Socket is { SocketType: SocketType.Stream } socket)
+        {
+            _delivery = DeliveryRate.TryCreate(socket);
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
-        await stream.WriteAsync(head, cancellation).ConfigureAwait(false);
-        if (!body.IsEmpty)
+        _delivery?.Wrote(head.Length + body.Length + tail.Length);
+        await WriteAsync(head, cancellation).ConfigureAwait(false);
+        while (!body.IsEmpty)
         {
-            await stream.WriteAsync(body, cancellation).ConfigureAwait(false);
+            var n = Math.Min(Piece, body.Length);
+            await WriteAsync(body[..n], cancellation).ConfigureAwait(false);
+            body = body[n..];
         }
         if (!tail.IsEmpty)
         {
-            await stream.WriteAsync(tail, cancellation).ConfigureAwait(false);
+            await WriteAsync(tail, cancellation).ConfigureAwait(false);
         }
-        await stream.FlushAsync(cancellation).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellation).ConfigureAwait(false);
     }
+
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    {
+        await _stream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
+        Interlocked.Add(ref _accepted, bytes.Length);
+    }
+
+    public long Progress => _delivery?.Acked ?? Interlocked.Read(ref _accepted);
+
+    public double Rate => _delivery?.Rate ?? 0;
+
+    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
 
     /// <summary>Kestrel ends the response, connection (HTTP/1.1 upgrade) or stream (HTTP/2) when the request handler returns.</summary>
     public void Finish()
     {
     }
 
-    public void Abort() => context.Abort();
+    public void Abort() => _context.Abort();
 }

@@ -20,7 +20,10 @@ public static partial class ViewerLoop
     /// <summary>
     /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
     /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
-    /// send fails or outlasts <paramref name="sendTimeout"/>. <paramref name="logger"/> null: the caller logs.
+    /// send fails, or the peer takes nothing for <paramref name="sendTimeout"/> while bytes wait for it
+    /// (<see cref="IByteSink.Progress"/>: a viewer that receives, however slowly, stays). Each frame
+    /// starts only once the sink has room for it (<see cref="IByteSink.WaitForRoomAsync"/>), so it is
+    /// the newest one then. <paramref name="logger"/> null: the caller logs.
     /// </summary>
     public static async Task<End> RunAsync(Subscription subscription, IFramer framer, IByteSink sink, double fpsCap, TimeSpan sendTimeout,
         CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
@@ -46,6 +49,8 @@ public static partial class ViewerLoop
             {
             }
         }, (deadline, sendGrace));
+        var watchdog = new Watchdog(sink, sendTimeout, deadline);
+        using var ticking = new Timer(static s => ((Watchdog)s!).Tick(), watchdog, watchdog.Period, watchdog.Period);
         using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;
         var reason = EndReason.ClientGone;
         Exception? error = null;
@@ -53,6 +58,9 @@ public static partial class ViewerLoop
         {
             while (true)
             {
+                watchdog.Busy = true;
+                await sink.WaitForRoomAsync(deadline.Token).ConfigureAwait(false);
+                watchdog.Busy = false;
                 using (var lease = await subscription.NextAsync().ConfigureAwait(false))
                 {
                     if (!lease.HasFrame)
@@ -61,9 +69,9 @@ public static partial class ViewerLoop
                     }
                     var frame = lease.Frame;
                     var n = framer.WriteHead(frame, head);
-                    deadline.CancelAfter(sendTimeout);
+                    watchdog.Busy = true;
                     await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
-                    deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                    watchdog.Sent(n + frame.Length + framer.Tail.Length);
                     client.CountSent(frame.Length, subscription.Skipped);
                     stats?.CountSent(frame.Length, subscription.Skipped);
                 }
@@ -85,15 +93,75 @@ public static partial class ViewerLoop
         {
             reason = EndReason.ServerStopping;
         }
-        if (logger is not null && reason == EndReason.SendTimeout)
+        if (logger is not null)
+        {
+            LogEnd(logger, client, reason, sendTimeout);
+        }
+        return new End(reason, error);
+    }
+
+    /// <summary>The one line a viewer's end is worth (for callers that run the loop more than once per viewer).</summary>
+    public static void LogEnd(ILogger logger, ViewerCounters client, EndReason reason, TimeSpan sendTimeout)
+    {
+        if (reason == EndReason.SendTimeout)
         {
             LogSendTimeout(logger, client.Id, client.Transport, client.Remote, sendTimeout.TotalSeconds, client.FramesSent);
         }
-        else if (logger is not null)
+        else
         {
             LogLeft(logger, client.Id, client.Transport, client.Remote, client.FramesSent, client.FramesSkipped);
         }
-        return new End(reason, error);
+    }
+
+    /// <summary>
+    /// Cuts a viewer whose peer has taken nothing for the send timeout while bytes wait for it. Looks a
+    /// few times per timeout (a timer, not a reset per frame), so the cut comes between one and 1¼
+    /// timeouts after the last progress.
+    /// </summary>
+    private sealed class Watchdog(IByteSink sink, TimeSpan timeout, CancellationTokenSource deadline)
+    {
+        private long _sent;
+        private long _last = -1;
+        private long _since = Environment.TickCount64;
+
+        public TimeSpan Period { get; } = TimeSpan.FromMilliseconds(Math.Max(50, timeout.TotalMilliseconds / 4));
+
+        /// <summary>Bytes wait for the peer (a send in flight, or the last frame's still draining).</summary>
+        public volatile bool Busy;
+
+        /// <summary>A send completed: progress as far as a sink that cannot tell more knows.</summary>
+        public void Sent(long bytes)
+        {
+            Interlocked.Add(ref _sent, bytes);
+            Busy = false;
+        }
+
+        public void Tick()
+        {
+            var now = Environment.TickCount64;
+            if (!Busy)
+            {
+                _last = -1;
+                _since = now;
+                return;
+            }
+            var progress = sink.Progress + Interlocked.Read(ref _sent);
+            if (progress != _last)
+            {
+                _last = progress;
+                _since = now;
+            }
+            else if (now - _since >= (long)timeout.TotalMilliseconds)
+            {
+                try
+                {
+                    deadline.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
     }
 
     /// <summary>The exceptions a peer going away produces; anything else is a bug and propagates.</summary>

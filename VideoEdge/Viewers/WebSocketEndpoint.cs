@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
+using VideoEdge.Variants;
 
 namespace VideoEdge.Viewers;
 
@@ -16,7 +17,8 @@ public static class WebSocketEndpoint
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
         if (!ViewerRequest.TryReadFps(context, out var fps, out var problem)
-            || !ViewerRequest.TryReadFlag(context, "meta", out var meta, out problem))
+            || !ViewerRequest.TryReadFlag(context, "meta", out var meta, out problem)
+            || !AdaptiveViewer.TryRead(context, out var maxAge, out problem))
         {
             await problem!.WriteAsync(context);
             return;
@@ -51,9 +53,9 @@ public static class WebSocketEndpoint
         {
             ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
         }
-        using var subscription = camera.Hub.Subscribe(new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context)), cancellation.Token);
-        var receiving = session.ReceiveAsync(subscription.Client, logger, cancellation, context.RequestAborted);
-        var end = await ViewerLoop.RunAsync(subscription, new WebSocketFramer(meta), session, fps, camera.Options.SendTimeout, camera.Stats, logger, cancellation.Token);
+        var client = new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
+        var receiving = session.ReceiveAsync(client, logger, cancellation, context.RequestAborted);
+        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), session, fps, maxAge, logger, cancellation.Token);
         var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
         var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
             : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")

@@ -122,6 +122,12 @@ public sealed partial class WebSocketSession : IByteSink
 
     public void Abort() => _sink.Abort();
 
+    public long Progress => _sink.Progress;
+
+    public double Rate => _sink.Rate;
+
+    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => _sink.WaitForRoomAsync(cancellation);
+
     /// <summary>
     /// Parses what the viewer sends until it closes, breaks the protocol, overdoes it or goes away:
     /// answers pings and limits it. Every frame counts against the rate, control frames and empty

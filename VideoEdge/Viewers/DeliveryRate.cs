@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 
 namespace VideoEdge.Viewers;
@@ -13,13 +12,6 @@ namespace VideoEdge.Viewers;
 /// </summary>
 public sealed class DeliveryRate
 {
-    // struct tcp_info (linux/tcp.h), checked against gcc by DeliveryRateTests; all there since Linux 4.9.
-    internal const int BytesAckedOffset = 120;
-    internal const int NotSentBytesOffset = 144;
-    internal const int DeliveryRateOffset = 160;
-    internal const int NeededLength = 168;
-    private const int IpProtoTcp = 6;
-    private const int TcpInfo = 11;
 
     /// <summary>How long what is queued for a viewer may take to drain before its next frame starts.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(150);
@@ -78,23 +70,16 @@ public sealed class DeliveryRate
     public bool TryRead(out Sample sample)
     {
         sample = default;
-        Span<byte> info = stackalloc byte[256];
-        int length;
-        try
-        {
-            length = _socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        // struct tcp_info's layout is checked against gcc in Interop's layout test; the fields read here
+        // (bytes acked, not-sent bytes, delivery rate) are all there since Linux 4.9.
+        if (!Interop.TcpInfo.TryRead(_socket, out var info, out var length)
+            || length < Interop.TcpInfo.EndOf(ref info, ref info.DeliveryRate))
         {
             return false;
         }
-        if (length < NeededLength)
-        {
-            return false;
-        }
-        var acked = (long)BinaryPrimitives.ReadUInt64LittleEndian(info[BytesAckedOffset..]);
-        var notSent = (long)BinaryPrimitives.ReadUInt32LittleEndian(info[NotSentBytesOffset..]);
-        var kernelRate = (double)BinaryPrimitives.ReadUInt64LittleEndian(info[DeliveryRateOffset..]);
+        var acked = (long)info.BytesAcked;
+        var notSent = (long)info.NotSentBytes;
+        var kernelRate = (double)info.DeliveryRate;
         // Bytes others wrote on the connection after we started (Kestrel's 101, TLS records' overhead)
         // make this a little low: harmless, the allowance is larger.
         var queued = Math.Max(notSent, _ackedAtStart < 0 ? 0 : Interlocked.Read(ref _written) - (acked - _ackedAtStart));

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using VideoEdge.Frames;
 
 namespace VideoEdge.Relay;
 
@@ -27,8 +28,8 @@ public enum PartStatus
 /// </summary>
 public sealed class MultipartMjpegParser
 {
-    private const int InitialCapacity = 256 * 1024;
-    private const int ReadChunk = 64 * 1024;
+    private const int InitialCapacity = ReceiveBuffer.InitialCapacity;
+    private const int ReadChunk = ReceiveBuffer.ReadChunk;
     private const int MaxHeaderBytes = 8 * 1024;
 
     private enum State { Boundary, Headers, Body, Skip }
@@ -67,28 +68,11 @@ public sealed class MultipartMjpegParser
     /// <summary>Where the next bytes from the stream go; invalidates the last part returned.</summary>
     public Memory<byte> GetWriteMemory()
     {
-        if (_buffer.Length - _end < ReadChunk)
-        {
-            if (_start > 0)
-            {
-                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-                _end -= _start;
-                _start = 0;
-            }
-            if (_buffer.Length - _end < ReadChunk && _buffer.Length < _capacity)
-            {
-                Array.Resize(ref _buffer, Math.Min(_capacity, Math.Max(_buffer.Length * 2, _end + ReadChunk)));
-            }
-        }
+        ReceiveBuffer.MakeRoom(ref _buffer, ref _start, ref _end, _capacity);
         return _buffer.AsMemory(_end);
     }
 
-    public void Advance(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _end);
-        _end += count;
-    }
+    public void Advance(int count) => ReceiveBuffer.Advance(_buffer, ref _end, count);
 
     /// <summary>
     /// The next part body, with the line ends around it trimmed. Throws <see cref="InvalidDataException"/>

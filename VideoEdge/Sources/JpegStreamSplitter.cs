@@ -31,8 +31,8 @@ public enum JpegSplitStatus
 /// </summary>
 public sealed class JpegStreamSplitter
 {
-    private const int InitialCapacity = 256 * 1024;
-    private const int ReadChunk = 64 * 1024;
+    private const int InitialCapacity = ReceiveBuffer.InitialCapacity;
+    private const int ReadChunk = ReceiveBuffer.ReadChunk;
 
     private enum Phase { Seek, Segments, EntropyData }
 
@@ -59,29 +59,11 @@ public sealed class JpegStreamSplitter
     /// <summary>Where the next bytes from the stream go; invalidates the last frame returned.</summary>
     public Memory<byte> GetWriteMemory()
     {
-        if (_buffer.Length - _end < ReadChunk)
-        {
-            if (_start > 0)
-            {
-                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-                _end -= _start;
-                _position -= _start;
-                _start = 0;
-            }
-            if (_buffer.Length - _end < ReadChunk && _buffer.Length < _capacity)
-            {
-                Array.Resize(ref _buffer, Math.Min(_capacity, Math.Max(_buffer.Length * 2, _end + ReadChunk)));
-            }
-        }
+        _position -= ReceiveBuffer.MakeRoom(ref _buffer, ref _start, ref _end, _capacity);
         return _buffer.AsMemory(_end);
     }
 
-    public void Advance(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _end);
-        _end += count;
-    }
+    public void Advance(int count) => ReceiveBuffer.Advance(_buffer, ref _end, count);
 
     /// <summary>The next whole JPEG, from its SOI (FF D8) to its EOI (FF D9) inclusive.</summary>
     public JpegSplitStatus TryReadFrame(out ReadOnlySpan<byte> frame)

@@ -160,7 +160,7 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         var viewer = DefaultTransport == "ws" ? "websocket+meta" : "mjpeg";
         await tab.WaitForAsync($"document.getElementById('sourceList').textContent.includes('test · test pattern') && document.getElementById('clients').textContent.includes('{viewer}')",
             TimeSpan.FromSeconds(15), "the camera and this viewer in the status panel", "document.getElementById('status').innerText");
-        Assert.Equal("640×480", await tab.TextAsync("#resolution"));
+        await screen.WaitForResolutionAsync("640×480");
 
         await tab.EvaluateAsync("document.getElementById('snapshot').click()");
         await tab.WaitForAsync("document.getElementById('toast').textContent.startsWith('Saved ')", TimeSpan.FromSeconds(15), "the snapshot's toast",

@@ -26,7 +26,7 @@ public sealed partial class ViewerPageTests(ChromiumFixture chromium) : IClassFi
         await screen.WaitForStateAsync("live", LiveTimeout);
         Assert.Equal("ws", (await page.EvaluateAsync("document.getElementById('transport').value")).GetString());
         Assert.Equal("WebSocket", await page.TextAsync("#transportLabel"));
-        Assert.Equal("640×480", await page.TextAsync("#resolution"));
+        await screen.WaitForResolutionAsync("640×480");
         await ViewerScreen.WaitForServerClientsAsync(server.Http, "websocket+meta", 1);
 
         await screen.AssertPictureMovesAsync("websocket");
@@ -274,7 +274,7 @@ public sealed partial class ViewerPageTests(ChromiumFixture chromium) : IClassFi
         await screen.WaitForStateAsync("live", LiveTimeout);
         await ViewerScreen.WaitForServerClientsAsync(server.Http, "websocket+meta", 1, "/cams/door/state");
         await ViewerScreen.WaitForServerClientsAsync(server.Http, "websocket+meta", 0, "/api/state");
-        Assert.Equal("320×240", await page.TextAsync("#resolution"));
+        await screen.WaitForResolutionAsync("320×240");
         await page.PressKeyAsync("Escape");
         await page.WaitForAsync("document.querySelectorAll('#tiles .tile').length === 2 && !document.getElementById('grid').hidden",
             TimeSpan.FromSeconds(5), "the grid again");

@@ -47,6 +47,14 @@ public sealed partial class ViewerScreen(BrowserTab page)
 
     public Task<string> StateAsync() => page.TextAsync("#state");
 
+    /// <summary>
+    /// Waits for the size the overlay shows: the page asks for ?adapt=1, which starts a viewer at half
+    /// width and climbs to the full picture within seconds where the link carries it (loopback does).
+    /// </summary>
+    public Task WaitForResolutionAsync(string size) =>
+        page.WaitForAsync($"document.getElementById('resolution').textContent === {JsonSerializer.Serialize(size)}", TimeSpan.FromSeconds(30),
+            $"the picture at {size}", "document.getElementById('resolution').textContent");
+
     public Task WaitForStateAsync(string state, TimeSpan timeout) =>
         page.WaitForAsync($"{StateScript} === {JsonSerializer.Serialize(state)}", timeout, $"the state '{state}'", StateScript + " + ' / ' + document.getElementById('banner').textContent");
 

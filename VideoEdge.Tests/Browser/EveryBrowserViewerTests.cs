@@ -117,9 +117,9 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
             }
             // Read in process: the test's HttpClient does not trust the self-signed certificate.
             var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (!server.Camera.Hub.Viewers.Select(v => v.Client.Transport).Order().SequenceEqual(["mjpeg", "websocket+meta"]))
+            while (!ViewerTransports(server.Camera).Order().SequenceEqual(["mjpeg", "websocket+meta"]))
             {
-                Assert.True(DateTime.UtcNow < deadline, $"{browser.Engine} {label}: the server has viewers {string.Join(", ", server.Camera.Hub.Viewers.Select(v => v.Client.Transport))}");
+                Assert.True(DateTime.UtcNow < deadline, $"{browser.Engine} {label}: the server has viewers {string.Join(", ", ViewerTransports(server.Camera))}");
                 await Task.Delay(100);
             }
             var readings = screens.ToDictionary(s => s.Name, _ => new List<double>());
@@ -218,6 +218,11 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
             }
         }
     }
+
+    /// <summary>The camera's viewers: on its own hub, or (the page asks for ?adapt=1) on one of its variants' hubs.</summary>
+    private static IEnumerable<string> ViewerTransports(VideoEdge.Cameras.Camera camera) =>
+        camera.Hub.Viewers.Select(v => v.Client.Transport).Where(t => t != VideoEdge.Variants.Variant.FeedTransport)
+            .Concat(camera.Variants.Active.SelectMany(v => v.Hub.Viewers.Select(w => w.Client.Transport)));
 
     private static int FreePort()
     {

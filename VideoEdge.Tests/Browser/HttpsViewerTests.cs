@@ -17,7 +17,8 @@ public sealed class HttpsViewerTests(ChromiumFixture chromium) : IClassFixture<C
         using var certificate = new TestCertificate();
         await using var server = await EdgeTestServer.StartAsync(["--source", "test", "--fps", "15", .. certificate.ServerArgs]);
         Assert.StartsWith("https://", server.BaseUrl);
-        var screen = await ViewerScreen.OpenAsync(chromium, server.BaseUrl,
+        // Without ?adapt=1 this viewer stays on the camera's own hub, so the test can follow it there.
+        var screen = await ViewerScreen.OpenAsync(chromium, server.BaseUrl, "#adapt=0",
             before: p => p.SendAsync("Security.setIgnoreCertificateErrors", new JsonObject { ["ignore"] = true }));
         await using var page = screen.Page;
 

@@ -8,14 +8,16 @@ namespace VideoEdge.Tests.SlowLink;
 /// server's end. The server listens on the link's host address; the slow viewer runs in the namespace,
 /// a fast viewer in the root namespace reaches the same address over loopback. 720p frames of ~100 KB
 /// (test pattern at quality 95), so at 160 kbit/s (20 KB/s) one frame takes ~5 s on the wire.
-/// Timing bounds are generous: the figures belong in the bench (BENCHMARKS.md, issue 14).
+/// Timing bounds are generous: the figures belong in the bench (BENCHMARKS.md, issue 14). What they
+/// wait for is the link, not the CPU, so they run beside the other collections (one at a time among
+/// themselves); the one that counts a fast viewer's every frame is in the timing-sensitive collection.
 /// </summary>
-[Collection(TimingSensitive.Name)]
+[Collection(SlowLinks.Name)]
 public sealed class SlowLinkTests
 {
     private const int SlowBytesPerSecond = 20_000;
 
-    private static Task<EdgeTestServer> StartServerAsync(Infrastructure.SlowLink link) =>
+    internal static Task<EdgeTestServer> StartServerAsync(Infrastructure.SlowLink link) =>
         EdgeTestServer.StartAsync("--source", "test", "--resolution", "1280x720", "--fps", "15", "--quality", "95",
             "--listen", link.HostAddress + ":0");
 
@@ -116,30 +118,6 @@ public sealed class SlowLinkTests
         Assert.True(median <= 4, $"median frame age {median:0.0} s: {result.Describe()}");
     }
 
-    /// <summary>A viewer on a 160 kbit/s link does not slow anyone else: a loopback viewer at the same time gets every frame.</summary>
-    [Fact]
-    public async Task FastViewerGetsEveryFrameWhileASlowViewerLags()
-    {
-        using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
-        await using var server = await StartServerAsync(link);
-        await server.WaitForFramesAsync();
-        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 25);
-        await Task.Delay(3000);
-        await using var fast = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
-        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var first = await fast.ReadPartAsync(window.Token);
-        var last = first;
-        for (var i = 0; i < 150; i++)
-        {
-            last = await fast.ReadPartAsync(window.Token);
-        }
-        // 15 fps for 10 s: every sequence number, none skipped (a generous 5 % for a loaded machine's hiccups).
-        var span = last.Sequence - first.Sequence;
-        Assert.True(span <= 150 * 1.05, $"the fast viewer skipped {span - 150} of {span} frames while a slow one lagged");
-        var result = await slow;
-        Assert.True(result.Frames.Count >= 1, result.Describe());
-    }
-
     /// <summary>
     /// Variants work over the slow link today: a 320-wide, quality-50 stream is ~5 KB a frame, so the
     /// 160 kbit/s viewer stays connected and gets several frames a second, each 320×180.
@@ -174,4 +152,40 @@ public sealed class SlowLinkTests
         var worst = result.Frames.Skip(1).Max(f => f.AgeSeconds);
         Assert.True(worst <= 2 * (1.25 * transfer + 0.3) + 1, $"frame age up to {worst:0.0} s, one transfer {transfer:0.00} s: {result.Describe()}");
     }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SlowLinks
+{
+    public const string Name = "slow-links";
+}
+
+/// <summary>A slow viewer costs nobody else anything: counted frame by frame, so alone with the timing-sensitive tests.</summary>
+[Collection(TimingSensitive.Name)]
+public sealed class SlowLinkFanOutTests
+{
+    /// <summary>A viewer on a 160 kbit/s link does not slow anyone else: a loopback viewer at the same time gets every frame.</summary>
+    [Fact]
+    public async Task FastViewerGetsEveryFrameWhileASlowViewerLags()
+    {
+        using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
+        await using var server = await SlowLinkTests.StartServerAsync(link);
+        await server.WaitForFramesAsync();
+        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 25);
+        await Task.Delay(3000);
+        await using var fast = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var first = await fast.ReadPartAsync(window.Token);
+        var last = first;
+        for (var i = 0; i < 150; i++)
+        {
+            last = await fast.ReadPartAsync(window.Token);
+        }
+        // 15 fps for 10 s: every sequence number, none skipped (a generous 5 % for a loaded machine's hiccups).
+        var span = last.Sequence - first.Sequence;
+        Assert.True(span <= 150 * 1.05, $"the fast viewer skipped {span - 150} of {span} frames while a slow one lagged");
+        var result = await slow;
+        Assert.True(result.Frames.Count >= 1, result.Describe());
+    }
+
 }

@@ -46,6 +46,7 @@ public sealed partial class BusSource : IFrameSource
     }
 
     public string Kind => SourceFactory.BusKind;
+    public bool PausesWhenUnwatched => true;
     public string Description => $"{_framesSubject} on {_context.Options.BusUrls}";
     public int Width => Volatile.Read(ref _width);
     public int Height => Volatile.Read(ref _height);

@@ -20,6 +20,7 @@ public sealed class RemoteSource(CaptureContext context) : IFrameSource
     public RemoteFeed Feed { get; } = new(context);
 
     public string Kind => SourceFactory.RemoteKind;
+    public bool PausesWhenUnwatched => true;
     public string Description => Feed.Producer is { } producer ? "pushed by " + producer : $"pushed to /cams/{context.CameraName}/ingest";
     public int Width => Feed.Width;
     public int Height => Feed.Height;

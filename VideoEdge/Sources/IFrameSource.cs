@@ -12,6 +12,12 @@ public interface IFrameSource : IDisposable
     /// <summary>Short kind for /api/state: test, file, url, device, v4l2, remote, relay.</summary>
     string Kind { get; }
 
+    /// <summary>
+    /// True for sources whose producer is paused while nobody watches (a pushed or bus camera): their
+    /// latest frame may then be old, so a snapshot waits for a fresh one instead.
+    /// </summary>
+    bool PausesWhenUnwatched => false;
+
     /// <summary>What the user asked for, without secrets (e.g. credentials in a URL).</summary>
     string Description { get; }
 

@@ -83,7 +83,7 @@ public static class SnapshotEndpoint
         var frame = lease.Frame;
         var ageMicros = Clock.UnixMicrosNow() - frame.TimestampMicros;
         // Idle encoders (--slowdown) and paused producers leave an old frame behind.
-        if ((camera.Options.Slowdown || camera.Source is Remote.RemoteSource or Bus.BusSource) && !frame.IsNoSignal && ageMicros > 1_000_000)
+        if ((camera.Options.Slowdown || camera.Source.PausesWhenUnwatched) && !frame.IsNoSignal && ageMicros > 1_000_000)
         {
             lease.Dispose();
             return default;

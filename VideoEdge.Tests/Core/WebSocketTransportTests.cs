@@ -55,7 +55,7 @@ public sealed class WebSocketTransportTests(ITestOutputHelper output)
         await server.WaitForFramesAsync();
         var before = server.Camera.Stats.FramesSent;
 
-        var lines = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "view", "20").ResultAsync(ClientTimeout);
+        var lines = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "viewer", "20").ResultAsync(ClientTimeout);
         var summary = lines[^1];
         output.WriteLine(summary.ToString());
         var frames = lines.SkipLast(1).ToList();
@@ -89,7 +89,7 @@ public sealed class WebSocketTransportTests(ITestOutputHelper output)
             using var certificate = new TestCertificate();
             await using var server = await StartAsync(scheme, certificate, "--camera", "cam=remote", "--ingest-token", Token, "--resolution", "640x480");
             // The viewer first, so the producer is told to resume; it takes whatever comes (no-signal pictures, then the pushed ones).
-            var viewing = PythonWebSocketClient.Start(server.BaseUrl + "/cams/cam/ws", http, "view", "15");
+            var viewing = PythonWebSocketClient.Start(server.BaseUrl + "/cams/cam/ws", http, "viewer", "15");
             await WaitUntilAsync(() => server.Cameras.All.Single().Hub.ViewerCount == 1, "the viewer to be registered");
             var pushed = await PythonWebSocketClient.Start(server.BaseUrl + "/cams/cam/ingest", http, "--header", "Authorization: Bearer " + Token,
                 "push", file, "60", "15").ResultAsync(ClientTimeout);
@@ -116,10 +116,10 @@ public sealed class WebSocketTransportTests(ITestOutputHelper output)
     {
         using var certificate = new TestCertificate();
         await using var server = await StartAsync(scheme, certificate, "--source", "test", "--fps", "15", "--resolution", "320x240");
-        var lines = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: https://evil.example", "view", "1").ResultAsync(ClientTimeout);
+        var lines = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: https://evil.example", "viewer", "1").ResultAsync(ClientTimeout);
         output.WriteLine(lines[^1].ToString());
         Assert.Equal(403, lines[^1].GetProperty("refused").GetInt32());
-        var same = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: " + server.BaseUrl, "view", "1").ResultAsync(ClientTimeout);
+        var same = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "--header", "Origin: " + server.BaseUrl, "viewer", "1").ResultAsync(ClientTimeout);
         Assert.Equal(1, same[^1].GetProperty("frames").GetInt32());
     }
 
@@ -135,7 +135,7 @@ public sealed class WebSocketTransportTests(ITestOutputHelper output)
         await using var server = await StartAsync(scheme, certificate, "--source", "test", "--fps", "15", "--resolution", "320x240");
         await server.WaitForFramesAsync();
         // 45 frames at 15 fps: the honest viewer watches through the whole flood.
-        var honest = PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "view", "45");
+        var honest = PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "viewer", "45");
         await WaitUntilAsync(() => server.Camera.Hub.ViewerCount == 1, "the honest viewer to be registered");
 
         var flood = await PythonWebSocketClient.Start(server.BaseUrl + "/ws", http, "flood", kind, "10").ResultAsync(ClientTimeout);

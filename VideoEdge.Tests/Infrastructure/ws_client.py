@@ -2,7 +2,7 @@
 """A WebSocket client for the tests, independent of .NET: RFC 6455 framing by hand, carried over
 HTTP/2 extended CONNECT (RFC 8441, python3-h2) or an HTTP/1.1 upgrade, with or without TLS.
 
-  ws_client.py URL --http 2|1.1 view N            read N binary messages; one JSON line each, then close
+  ws_client.py URL --http 2|1.1 viewer N          read N binary messages; one JSON line each, then close
   ws_client.py URL --http 2|1.1 flood KIND SECS   read one frame, then flood pong|ping|fragment frames
   ws_client.py URL --http 2|1.1 push FILE N FPS   send FILE (a JPEG) N times at FPS; report the texts heard
 
@@ -234,7 +234,7 @@ def main():
     parser.add_argument("url")
     parser.add_argument("--http", choices=["2", "1.1"], required=True)
     parser.add_argument("--header", action="append", default=[], help="NAME: VALUE")
-    parser.add_argument("mode", choices=["view", "flood", "push"])
+    parser.add_argument("mode", choices=["viewer", "flood", "push"])
     parser.add_argument("args", nargs="*")
     a = parser.parse_args()
     url = urllib.parse.urlsplit(a.url)
@@ -243,7 +243,7 @@ def main():
     t = (H2Transport if a.http == "2" else H1Transport)(url, headers)
     protocol = "h2" if a.http == "2" else "http/1.1"
 
-    if a.mode == "view":
+    if a.mode == "viewer":
         wanted, got = int(a.args[0]), 0
         while got < wanted:
             frame = next_frame(t, 30)

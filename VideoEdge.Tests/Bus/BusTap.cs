@@ -19,9 +19,12 @@ public sealed class BusTap : IAsyncDisposable
 
     private BusTap(NatsConnection connection) => _connection = connection;
 
-    public static async Task<BusTap> StartAsync(string url, params string[] cameras)
+    public static Task<BusTap> StartAsync(string url, params string[] cameras) => StartAsync(new NatsOpts { Url = url }, cameras);
+
+    /// <summary>With the server's login and TLS settings in <paramref name="opts"/> (its reconnect settings are the tap's own).</summary>
+    public static async Task<BusTap> StartAsync(NatsOpts opts, params string[] cameras)
     {
-        var connection = new NatsConnection(new NatsOpts { Url = url, MaxReconnectRetry = -1, ReconnectWaitMin = TimeSpan.FromMilliseconds(200) });
+        var connection = new NatsConnection(opts with { MaxReconnectRetry = -1, ReconnectWaitMin = TimeSpan.FromMilliseconds(200) });
         await connection.ConnectAsync();
         var tap = new BusTap(connection);
         foreach (var camera in cameras)

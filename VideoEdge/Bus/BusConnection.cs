@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using VideoEdge.Configuration;
@@ -94,7 +95,8 @@ public sealed partial class BusConnection
             Username = _options.BusUser,
             Password = _options.BusPassword,
             CredsFile = _options.BusCredsFile,
-            NKeyFile = _options.BusNKeyFile,
+            NKey = _options.BusNKey,
+            Seed = _options.BusNKeySeed,
         },
         TlsOpts = new NatsTlsOpts
         {
@@ -203,6 +205,15 @@ public sealed partial class BusConnection
     /// <summary>The reason a user can act on: the server's own words (e.g. Authorization Violation) with a hint.</summary>
     private string Explain(Exception ex)
     {
+        // First: a failed TLS handshake says "authentication" too, but no login was tried yet.
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is AuthenticationException || e.Message.Contains("TLS", StringComparison.Ordinal))
+            {
+                return $"TLS with the NATS server failed ({Innermost(ex).Message}): check that --bus-tls-ca holds the CA that signed the server's certificate, "
+                    + "that the certificate names the host in --bus, and, if the server verifies clients, --bus-tls-cert and --bus-tls-key";
+            }
+        }
         for (var e = ex; e is not null; e = e.InnerException)
         {
             if (e.Message.Contains("authorization", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase))
@@ -214,12 +225,16 @@ public sealed partial class BusConnection
         {
             return ExplainServerError(error);
         }
-        var inner = ex;
-        while (inner.InnerException is not null)
+        return $"cannot reach the bus ({Innermost(ex).Message})";
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
         {
-            inner = inner.InnerException;
+            ex = ex.InnerException;
         }
-        return $"cannot reach the bus ({inner.Message})";
+        return ex;
     }
 
     private static string ExplainServerError(string error) =>

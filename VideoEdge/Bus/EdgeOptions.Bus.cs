@@ -1,3 +1,4 @@
+using NATS.NKeys;
 using VideoEdge.Bus;
 
 namespace VideoEdge.Configuration;
@@ -14,7 +15,9 @@ public sealed partial class EdgeOptions
     public string? BusUser { get; set; }
     public string? BusPassword { get; set; }
     public string? BusCredsFile { get; set; }
-    public string? BusNKeyFile { get; set; }
+    /// <summary>The NKey user seed (SU…) from --bus-nkey-file, and its public key (U…), which the server's config names.</summary>
+    public string? BusNKeySeed { get; set; }
+    public string? BusNKey { get; set; }
     public string? BusTlsCa { get; set; }
     public string? BusTlsCert { get; set; }
     public string? BusTlsKey { get; set; }
@@ -48,8 +51,8 @@ public sealed partial class EdgeOptions
             (o, v) => ReadSecretFile(v, "bus password", s => o.BusPassword = s)),
         new("bus-creds-file", null, "NATS credentials file (JWT and NKey seed, as `nsc` writes it).",
             (o, v) => ReadablePath(v, x => o.BusCredsFile = x)),
-        new("bus-nkey-file", null, "File holding an NKey seed (SU…) for the NATS server's nkey authorization.",
-            (o, v) => ReadablePath(v, x => o.BusNKeyFile = x)),
+        new("bus-nkey-file", null, "File holding an NKey user seed (SU…, as `nk -gen user` writes it) for the NATS server's nkey authorization.",
+            ReadNKeySeed),
         new("bus-tls-ca", null, "PEM CA certificate(s) to verify the NATS server with (implies TLS).",
             (o, v) => ReadablePath(v, x => o.BusTlsCa = x)),
         new("bus-tls-cert", null, "PEM client certificate for NATS servers that verify clients (with --bus-tls-key).",
@@ -72,6 +75,32 @@ public sealed partial class EdgeOptions
         new("bus-frame-timeout", o => Shown(o.BusFrameTimeout), "Seconds a watched bus camera may go without a frame before it shows no-signal.",
             (o, v) => ParseDouble(v, 0.5, 60, x => o.BusFrameTimeout = TimeSpan.FromSeconds(x), "seconds from 0.5 to 60")),
     ];
+
+    /// <summary>
+    /// Takes the seed and derives its public key here: the NATS client's own NKeyFile wants the public
+    /// key on a line of its own too, which the seed files `nk` and `nsc` write do not have.
+    /// </summary>
+    private static string? ReadNKeySeed(EdgeOptions o, string v)
+    {
+        string? text = null;
+        if (ReadSecretFile(v, "bus NKey seed", s => text = s) is { } error)
+        {
+            return error;
+        }
+        var seed = text!.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("SU", StringComparison.Ordinal));
+        try
+        {
+            using var pair = KeyPair.FromSeed(seed);
+            o.BusNKey = pair.GetPublicKey();
+            o.BusNKeySeed = seed;
+            return null;
+        }
+        catch (NKeysException)
+        {
+            // The message would quote the seed's text; it stays out of logs.
+            return $"a file holding an NKey user seed (a line starting SU…), but '{v.Trim()}' has none that is valid";
+        }
+    }
 
     private static string? ReadablePath(string v, Action<string> set)
     {

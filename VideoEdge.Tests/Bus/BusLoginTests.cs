@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using NATS.Client.Core;
 using NATS.NKeys;
+using VideoEdge.Configuration;
 using VideoEdge.Tests.Infrastructure;
 using VideoEdge.Tests.MultiCamera;
 
@@ -52,6 +53,26 @@ public sealed class BusLoginTests : IDisposable
         using var stranger = KeyPair.CreatePair(PrefixByte.User);
         var strangerSeed = Write("stranger.nk", stranger.GetSeed() + "\n");
         await AssertRefusedAsync(bus, ["--bus-nkey-file", strangerSeed], "--bus-nkey-file", stranger.GetSeed());
+    }
+
+    [Fact]
+    public void An_nkey_file_without_a_user_seed_is_refused_at_start_without_quoting_it()
+    {
+        using var user = KeyPair.CreatePair(PrefixByte.User);
+        // The public key instead of the seed: the mistake the server's config invites.
+        var file = Write("public.nk", user.GetPublicKey() + "\n");
+        var (options, error) = OptionsParser.Parse(["--bus", "nats://127.0.0.1:4222", "--bus-nkey-file", file], _ => null);
+        Assert.Null(options);
+        Assert.Contains("--bus-nkey-file", error);
+        Assert.Contains("NKey user seed", error);
+        Assert.DoesNotContain(user.GetPublicKey(), error);
+
+        // A seed with a broken checksum (one character changed) is refused too.
+        var seed = user.GetSeed();
+        var broken = Write("broken.nk", seed[..^1] + (seed[^1] == 'A' ? 'B' : 'A') + "\n");
+        (options, error) = OptionsParser.Parse(["--bus", "nats://127.0.0.1:4222", "--bus-nkey-file", broken], _ => null);
+        Assert.Null(options);
+        Assert.Contains("NKey user seed", error);
     }
 
     [Fact]

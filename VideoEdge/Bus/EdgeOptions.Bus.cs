@@ -87,7 +87,14 @@ public sealed partial class EdgeOptions
         {
             return error;
         }
-        var seed = text!.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("SU", StringComparison.Ordinal));
+        // The message never quotes the file: it may hold some other secret.
+        var none = $"a file holding an NKey user seed (a line starting SU…), but '{v.Trim()}' has none that is valid";
+        // A seed is 58 base32 characters; NATS.NKeys throws IndexOutOfRangeException on shorter input.
+        var seed = text!.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("SU", StringComparison.Ordinal) && l.Length == 58);
+        if (seed is null)
+        {
+            return none;
+        }
         try
         {
             using var pair = KeyPair.FromSeed(seed);
@@ -95,10 +102,9 @@ public sealed partial class EdgeOptions
             o.BusNKeySeed = seed;
             return null;
         }
-        catch (NKeysException)
+        catch (Exception ex) when (ex is NKeysException or IndexOutOfRangeException or ArgumentException)
         {
-            // The message would quote the seed's text; it stays out of logs.
-            return $"a file holding an NKey user seed (a line starting SU…), but '{v.Trim()}' has none that is valid";
+            return none;
         }
     }
 

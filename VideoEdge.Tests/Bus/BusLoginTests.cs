@@ -136,6 +136,12 @@ public sealed class BusLoginTests : IDisposable
         Assert.DoesNotContain("refused our credentials", push.Output);
         Assert.DoesNotContain("connected (the server's max_payload", push.Output);
         Assert.False(push.Process.HasExited, "the producer keeps retrying");
+
+        // The right CA but no client certificate, for a server that verifies clients: refused, and said so.
+        await using var anonymous = await ProcessServer.LaunchAsync(["push", "--source", "test", "--resolution", "160x120", "--to", bus + "/shed", "--bus-tls-ca", ca.Cert]);
+        await ChainTests.WaitUntilAsync(() => anonymous.Output.Contains("TLS with the NATS server failed"), "the producer without a client certificate said TLS failed", 60);
+        Assert.Contains("--bus-tls-cert and --bus-tls-key", anonymous.Output);
+        Assert.DoesNotContain("connected (the server's max_payload", anonymous.Output);
     }
 
     private const string UserClaims = """{"pub":{},"sub":{},"subs":-1,"data":-1,"payload":-1,"type":"user","version":2}""";

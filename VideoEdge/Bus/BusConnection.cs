@@ -205,10 +205,12 @@ public sealed partial class BusConnection
     /// <summary>The reason a user can act on: the server's own words (e.g. Authorization Violation) with a hint.</summary>
     private string Explain(Exception ex)
     {
-        // First: a failed TLS handshake says "authentication" too, but no login was tried yet.
+        // First: a failed TLS handshake says "authentication" too, but no login was tried yet. A server
+        // that refuses our client certificate does so after our side of a TLS 1.3 handshake is done:
+        // OpenSSL's alert ("SSL routines::…bad certificate") then ends the first read.
         for (var e = ex; e is not null; e = e.InnerException)
         {
-            if (e is AuthenticationException || e.Message.Contains("TLS", StringComparison.Ordinal))
+            if (e is AuthenticationException || e.Message.Contains("TLS", StringComparison.Ordinal) || e.Message.Contains("SSL routines", StringComparison.Ordinal))
             {
                 return $"TLS with the NATS server failed ({Innermost(ex).Message}): check that --bus-tls-ca holds the CA that signed the server's certificate, "
                     + "that the certificate names the host in --bus, and, if the server verifies clients, --bus-tls-cert and --bus-tls-key";

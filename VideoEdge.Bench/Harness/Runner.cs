@@ -9,9 +9,12 @@ namespace VideoEdge.Bench.Harness;
 /// </summary>
 internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProcess viewers)
 {
-    /// <summary>The before kinds run only with --baseline-binary (options.Wants filters them out otherwise).</summary>
-    private static readonly ServerKind[] s_all = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs,
-        ServerKind.VideoEdgeBefore, ServerKind.VideoEdgeWsBefore];
+    /// <summary>
+    /// The before kinds run only with --baseline-binary (options.Wants filters them out otherwise), each right
+    /// before its current build so the pair compared meets the machine in the same state.
+    /// </summary>
+    private static readonly ServerKind[] s_all = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdgeBefore, ServerKind.VideoEdge,
+        ServerKind.VideoEdgeWsBefore, ServerKind.VideoEdgeWs];
 
     public List<Measurement> Measurements { get; } = [];
     public List<StartupMeasurement> Startups { get; } = [];

@@ -10,6 +10,8 @@ public sealed class BenchOptions
     /// <summary>"camera" (the fake camera, MJPEG passed through) or "test" (VideoEdge's own test pattern).</summary>
     public string VideoEdgeSource { get; private set; } = "camera";
     public string? VideoEdgeBinary { get; private set; }
+    /// <summary>An older video-edge binary, run beside the current one as the "before" servers.</summary>
+    public string? BaselineBinary { get; private set; }
     public HashSet<string> Groups { get; private set; } = [];
     public HashSet<ServerKind> Servers { get; private set; } = [];
     public bool Publish { get; private set; }
@@ -27,9 +29,12 @@ public sealed class BenchOptions
           --only G[,G…]                           groups: startup, sweep, resolutions, slow, soak, yuyv (the default set),
                                                   ingest (frames from a producer: WebSocket ingest and NATS vs the local camera),
                                                   wake (--on-demand: first request → first frame of a switched-off camera)
-          --servers S[,S…]                        floor, ustreamer, videoedge, videoedge-ws, videoedge-ingest, videoedge-bus
+          --servers S[,S…]                        floor, ustreamer, videoedge, videoedge-ws, videoedge-ingest, videoedge-bus,
+                                                  videoedge-before, videoedge-ws-before (need --baseline-binary)
           --videoedge-source camera|test          VideoEdge on the fake camera (default) or its test pattern
           --videoedge-binary PATH                 use this video-edge binary instead of publishing one
+          --baseline-binary PATH                  also run this (older) video-edge binary as "VideoEdge MJPEG (before)" and
+                                                  "VideoEdge WS (before)" in sweep, resolutions, slow and soak: before/after in one run
           --viewer-threads N                      threads of the viewer process (default 1)
           --slow-rcvbuf BYTES                     receive buffer of slow viewers (default 16384; 0 = kernel's)
           --videoedge-env KEY=VALUE               extra environment for VideoEdge (repeatable)
@@ -61,11 +66,14 @@ public sealed class BenchOptions
                         "videoedge-ws" => ServerKind.VideoEdgeWs,
                         "videoedge-ingest" => ServerKind.VideoEdgeIngest,
                         "videoedge-bus" => ServerKind.VideoEdgeBus,
+                        "videoedge-before" => ServerKind.VideoEdgeBefore,
+                        "videoedge-ws-before" => ServerKind.VideoEdgeWsBefore,
                         _ => throw new ArgumentException($"unknown server '{s}'"),
                     })];
                     break;
                 case "--videoedge-source": o.VideoEdgeSource = Next(); break;
                 case "--videoedge-binary": o.VideoEdgeBinary = Path.GetFullPath(Next()); break;
+                case "--baseline-binary": o.BaselineBinary = Path.GetFullPath(Next()); break;
                 case "--viewer-threads": o.ViewerThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--slow-rcvbuf": o.SlowReceiveBuffer = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--work": o.Work = Path.GetFullPath(Next()); break;
@@ -81,6 +89,14 @@ public sealed class BenchOptions
         {
             throw new ArgumentException("--videoedge-source is camera or test");
         }
+        if (o.BaselineBinary is null && o.Servers.Any(IsBefore))
+        {
+            throw new ArgumentException("videoedge-before and videoedge-ws-before need --baseline-binary");
+        }
+        if (o.BaselineBinary is not null && !File.Exists(o.BaselineBinary))
+        {
+            throw new ArgumentException($"--baseline-binary: {o.BaselineBinary} does not exist");
+        }
         return o;
     }
 
@@ -88,5 +104,8 @@ public sealed class BenchOptions
     private static readonly string[] s_optIn = ["ingest", "wake"];
 
     public bool Wants(string group) => Groups.Count == 0 ? !s_optIn.Contains(group) : Groups.Contains(group);
-    public bool Wants(ServerKind server) => Servers.Count == 0 || Servers.Contains(server);
+    /// <summary>The "before" servers run only with --baseline-binary (and then by default, like the others).</summary>
+    public bool Wants(ServerKind server) => (BaselineBinary is not null || !IsBefore(server)) && (Servers.Count == 0 || Servers.Contains(server));
+
+    public static bool IsBefore(ServerKind server) => server is ServerKind.VideoEdgeBefore or ServerKind.VideoEdgeWsBefore;
 }

@@ -9,6 +9,8 @@ internal static class Plot
     private static readonly (ServerKind Kind, string Colour)[] s_series =
     [
         (ServerKind.Floor, "#777777"), (ServerKind.UStreamer, "#d62728"), (ServerKind.VideoEdge, "#1f77b4"), (ServerKind.VideoEdgeWs, "#2ca02c"),
+        // The baseline binary: the same hue, lighter and dashed, so before and after read as a pair.
+        (ServerKind.VideoEdgeBefore, "#8fbce6"), (ServerKind.VideoEdgeWsBefore, "#98df8a"),
     ];
 
     public static void Write(IReadOnlyList<Measurement> sweep, string svgPath, string pngPath)
@@ -22,7 +24,7 @@ internal static class Plot
 
     private static string Svg(IReadOnlyList<Measurement> sweep)
     {
-        const double W = 900, H = 540, left = 80, right = 200, top = 50, bottom = 70;
+        const double W = 900, H = 540, left = 80, right = 250, top = 50, bottom = 70;
         var counts = sweep.Select(m => m.Clients).Distinct().Order().ToArray();
         var series = s_series.Where(s => sweep.Any(m => m.Server == s.Kind))
             .Select(s => (s.Kind, s.Colour, Points: counts.Select(c => (c, Report.Med(sweep.Where(m => m.Server == s.Kind && m.Clients == c), m => m.CpuPer1000Frames)))
@@ -66,12 +68,13 @@ internal static class Plot
         foreach (var (kind, colour, points) in series)
         {
             var path = string.Join(' ', points.Select((p, i) => string.Create(inv, $"{(i == 0 ? 'M' : 'L')}{X(p.c):F1},{Y(p.Item2):F1}")));
-            svg.AppendLine(inv, $"<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\"/>");
+            var dash = BenchOptions.IsBefore(kind) ? " stroke-dasharray=\"8 5\"" : "";
+            svg.AppendLine(inv, $"<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\"{dash}/>");
             foreach (var (c, v) in points)
             {
                 svg.AppendLine(inv, $"<circle cx=\"{X(c):F1}\" cy=\"{Y(v):F1}\" r=\"4\" fill=\"{colour}\"/>");
             }
-            svg.AppendLine(inv, $"<line x1=\"{W - right + 15}\" x2=\"{W - right + 45}\" y1=\"{legendY}\" y2=\"{legendY}\" stroke=\"{colour}\" stroke-width=\"3\"/>");
+            svg.AppendLine(inv, $"<line x1=\"{W - right + 15}\" x2=\"{W - right + 45}\" y1=\"{legendY}\" y2=\"{legendY}\" stroke=\"{colour}\" stroke-width=\"3\"{dash}/>");
             svg.AppendLine(inv, $"<text x=\"{W - right + 52}\" y=\"{legendY + 5}\">{ServerProcess.Label(kind).Replace("µ", "&#181;", StringComparison.Ordinal)}</text>");
             legendY += 26;
         }

@@ -6,7 +6,8 @@ namespace VideoEdge.Bench.Harness;
 /// <summary>Markdown tables of medians (over repetitions) and ratios, for BENCHMARKS.md.</summary>
 internal static class Report
 {
-    private static readonly ServerKind[] s_order = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs];
+    /// <summary>Each "before" (--baseline-binary) row right above its current build's.</summary>
+    private static readonly ServerKind[] s_order = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdgeBefore, ServerKind.VideoEdge, ServerKind.VideoEdgeWsBefore, ServerKind.VideoEdgeWs];
 
     public static string Markdown(BenchReport report, string plotFile)
     {
@@ -46,6 +47,10 @@ internal static class Report
                 md.AppendLine(CultureInfo.InvariantCulture, $" {F(Cpu(ServerKind.VideoEdge) / Cpu(ServerKind.Floor), 2)}× | {F(Cpu(ServerKind.VideoEdge) / Cpu(ServerKind.UStreamer), 2)}× | {F(Cpu(ServerKind.VideoEdgeWs) / Cpu(ServerKind.VideoEdge), 2)}× |");
             }
             md.AppendLine();
+            if (sweep.Any(m => BenchOptions.IsBefore(m.Server)))
+            {
+                AppendBeforeAfter(md, sweep);
+            }
         }
 
         foreach (var scenario in ms.Where(m => m.Group is "sweep" or "resolutions").Select(m => m.Scenario).Distinct())
@@ -60,13 +65,15 @@ internal static class Report
         var soak = ms.Where(m => m.Group == "soak").ToList();
         if (soak.Count > 0)
         {
+            // With --baseline-binary the older build runs too: a server column then tells the rows apart.
+            var servers = soak.Select(m => m.Server).Distinct().Count() > 1;
             md.AppendLine($"### Steady state: {soak[0].Scenario}, VideoEdge MJPEG");
             md.AppendLine();
-            md.AppendLine("| frames delivered | managed bytes allocated | per delivered frame | GCs gen0/1/2 | RSS at start → end (MB) | peak RSS (MB) | CPU-s/1000 frames | pool frames outstanding |");
-            md.AppendLine("|---:|---:|---:|---|---|---:|---:|---:|");
-            foreach (var m in soak)
+            md.AppendLine((servers ? "| server " : "") + "| frames delivered | managed bytes allocated | per delivered frame | GCs gen0/1/2 | RSS at start → end (MB) | peak RSS (MB) | CPU-s/1000 frames | pool frames outstanding |");
+            md.AppendLine((servers ? "|---" : "") + "|---:|---:|---:|---|---|---:|---:|---:|");
+            foreach (var m in soak.OrderBy(m => Array.IndexOf(s_order, m.Server)))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {m.Load.DeliveredFrames} | {m.AllocatedBytes?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {F(m.AllocatedPerFrame ?? double.NaN, 1)} | {m.Gen0}/{m.Gen1}/{m.Gen2} | {Mb(m.RssStartBytes)} → {Mb(m.RssBytes)} | {Mb(m.PeakRssBytes)} | {F(m.CpuPer1000Frames, 3)} | {m.PoolOutstanding} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"{(servers ? $"| {ServerProcess.Label(m.Server)} " : "")}| {m.Load.DeliveredFrames} | {m.AllocatedBytes?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {F(m.AllocatedPerFrame ?? double.NaN, 1)} | {m.Gen0}/{m.Gen1}/{m.Gen2} | {Mb(m.RssStartBytes)} → {Mb(m.RssBytes)} | {Mb(m.PeakRssBytes)} | {F(m.CpuPer1000Frames, 3)} | {m.PoolOutstanding} |");
             }
             md.AppendLine();
         }
@@ -119,6 +126,35 @@ internal static class Report
             md.AppendLine();
         }
         return md.ToString();
+    }
+
+    /// <summary>
+    /// --baseline-binary: the older build against the current one, each as a multiple of the floor in the same
+    /// run (the floor absorbs the machine's load of the moment, so these ratios compare across runs too).
+    /// </summary>
+    private static void AppendBeforeAfter(StringBuilder md, List<Measurement> sweep)
+    {
+        md.AppendLine("#### Before → after (`--baseline-binary`): CPU per 1,000 frames as × floor, latency p99");
+        md.AppendLine();
+        (string Name, ServerKind Before, ServerKind After)[] pairs = [("MJPEG", ServerKind.VideoEdgeBefore, ServerKind.VideoEdge), ("WS", ServerKind.VideoEdgeWsBefore, ServerKind.VideoEdgeWs)];
+        var present = pairs.Where(p => sweep.Any(m => m.Server == p.Before) && sweep.Any(m => m.Server == p.After)).ToArray();
+        md.AppendLine("| viewers |" + string.Concat(present.Select(p => $" {p.Name} before → after (× floor) | {p.Name} after ÷ before | {p.Name} p99 ms before → after |")));
+        md.AppendLine("|---:|" + string.Concat(present.Select(_ => "---|---:|---|")));
+        foreach (var clients in sweep.Select(m => m.Clients).Distinct().Order())
+        {
+            List<Measurement> Of(ServerKind s) => sweep.Where(m => m.Server == s && m.Clients == clients).ToList();
+            var floor = Med(Of(ServerKind.Floor), m => m.CpuPer1000Frames);
+            md.Append(CultureInfo.InvariantCulture, $"| {clients} |");
+            foreach (var (_, before, after) in present)
+            {
+                var b = Med(Of(before), m => m.CpuPer1000Frames);
+                var a = Med(Of(after), m => m.CpuPer1000Frames);
+                md.Append(CultureInfo.InvariantCulture,
+                    $" {F(b / floor, 2)} → {F(a / floor, 2)} | {F(a / b, 2)}× | {F(Med(Of(before), m => m.Load.LatencyP99Ms), 1)} → {F(Med(Of(after), m => m.Load.LatencyP99Ms), 1)} |");
+            }
+            md.AppendLine();
+        }
+        md.AppendLine();
     }
 
     private static void AppendScenario(StringBuilder md, List<Measurement> ms, string scenario)

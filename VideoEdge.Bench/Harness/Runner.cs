@@ -9,7 +9,12 @@ namespace VideoEdge.Bench.Harness;
 /// </summary>
 internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProcess viewers)
 {
-    private static readonly ServerKind[] s_all = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdge, ServerKind.VideoEdgeWs];
+    /// <summary>
+    /// The before kinds run only with --baseline-binary (options.Wants filters them out otherwise), each right
+    /// before its current build so the pair compared meets the machine in the same state.
+    /// </summary>
+    private static readonly ServerKind[] s_all = [ServerKind.Floor, ServerKind.UStreamer, ServerKind.VideoEdgeBefore, ServerKind.VideoEdge,
+        ServerKind.VideoEdgeWsBefore, ServerKind.VideoEdgeWs];
 
     public List<Measurement> Measurements { get; } = [];
     public List<StartupMeasurement> Startups { get; } = [];
@@ -48,7 +53,7 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
         }
         if (options.Wants("soak") && !quick)
         {
-            await GroupAsync("soak", hd, [ServerKind.VideoEdge], [new Step(50, 0, 2, 60)], 1);
+            await GroupAsync("soak", hd, [ServerKind.VideoEdge, ServerKind.VideoEdgeBefore], [new Step(50, 0, 2, 60)], 1);
         }
         if (options.Wants("ingest"))
         {

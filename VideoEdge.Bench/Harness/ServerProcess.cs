@@ -9,8 +9,10 @@ namespace VideoEdge.Bench.Harness;
 /// <summary>
 /// The servers under test. VideoEdge appears once per transport, and (WebSocket viewers) once per
 /// way frames reach it from another process: pushed to /cams/NAME/ingest, or over a NATS bus.
+/// The "before" kinds are VideoEdge and VideoEdgeWs run from --baseline-binary (an older build), so a
+/// change's before and after come from one run (appended: results.json stores the kind as a number).
 /// </summary>
-public enum ServerKind { Floor, UStreamer, VideoEdge, VideoEdgeWs, VideoEdgeIngest, VideoEdgeBus }
+public enum ServerKind { Floor, UStreamer, VideoEdge, VideoEdgeWs, VideoEdgeIngest, VideoEdgeBus, VideoEdgeBefore, VideoEdgeWsBefore }
 
 /// <summary>What the camera delivers in a scenario.</summary>
 public sealed record CameraSetup(string Resolution, string Format = "mjpeg")
@@ -44,13 +46,13 @@ internal sealed class ServerProcess : IDisposable
     public int Pid => _process.Id;
     public Stopwatch SinceStart { get; } = new();
 
-    public string Transport => Kind is ServerKind.VideoEdgeWs or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus ? "ws" : "mjpeg";
+    public string Transport => Kind is ServerKind.VideoEdgeWs or ServerKind.VideoEdgeWsBefore or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus ? "ws" : "mjpeg";
 
     public string StreamPath => Kind switch
     {
         ServerKind.UStreamer => "/stream",
         ServerKind.Floor => "/stream",
-        ServerKind.VideoEdgeWs or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus => "/ws",
+        ServerKind.VideoEdgeWs or ServerKind.VideoEdgeWsBefore or ServerKind.VideoEdgeIngest or ServerKind.VideoEdgeBus => "/ws",
         _ => "/stream.mjpg",
     };
 
@@ -75,6 +77,8 @@ internal sealed class ServerProcess : IDisposable
         ServerKind.VideoEdge => "VideoEdge MJPEG",
         ServerKind.VideoEdgeIngest => "VideoEdge WS, ingest",
         ServerKind.VideoEdgeBus => "VideoEdge WS, NATS",
+        ServerKind.VideoEdgeBefore => "VideoEdge MJPEG (before)",
+        ServerKind.VideoEdgeWsBefore => "VideoEdge WS (before)",
         _ => "VideoEdge WS",
     };
 
@@ -88,7 +92,9 @@ internal sealed class ServerProcess : IDisposable
         string? source = null, string[]? extra = null, string host = "127.0.0.1")
     {
         var port = FreePort();
-        var binary = options.VideoEdgeBinary ?? paths.VideoEdgeBinary;
+        var binary = kind is ServerKind.VideoEdgeBefore or ServerKind.VideoEdgeWsBefore
+            ? options.BaselineBinary ?? throw new InvalidOperationException($"{kind} needs --baseline-binary")
+            : options.VideoEdgeBinary ?? paths.VideoEdgeBinary;
         var companions = new List<ProcessStartInfo>();
         var natsPort = kind == ServerKind.VideoEdgeBus ? FreePort() : 0;
         ProcessStartInfo info;

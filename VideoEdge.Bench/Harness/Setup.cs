@@ -23,7 +23,7 @@ internal static class Setup
         {
             EnsureFrames(paths, resolution);
         }
-        if (options.VideoEdgeBinary is null && Enum.GetValues<ServerKind>().Any(k => ServerProcess.IsVideoEdgeKind(k) && options.Wants(k)))
+        if (options.VideoEdgeBinary is null && Enum.GetValues<ServerKind>().Any(k => ServerProcess.IsVideoEdgeKind(k) && !BenchOptions.IsBefore(k) && options.Wants(k)))
         {
             PublishVideoEdge(paths);
         }

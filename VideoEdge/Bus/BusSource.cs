@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using VideoEdge.Frames;
+using VideoEdge.Hub;
 using VideoEdge.Sources;
 
 namespace VideoEdge.Bus;
@@ -256,10 +257,7 @@ public sealed partial class BusSource : IFrameSource
     private async Task TellDemandAsync(CancellationToken stop)
     {
         var hub = _context.Hub;
-        // Not disposed: the hub may raise the event once more while we unsubscribe.
-        var changed = new SemaphoreSlim(0);
-        Action onChange = () => changed.Release();
-        hub.DemandChanged += onChange;
+        using var changes = new DemandWatch(hub);
         try
         {
             var connection = await _bus!.ConnectedAsync(stop);
@@ -278,15 +276,11 @@ public sealed partial class BusSource : IFrameSource
                         // The bus went down meanwhile: the next beat tries again.
                     }
                 }
-                await changed.WaitAsync(BusSubjects.DemandInterval, stop);
+                await changes.WaitAsync(BusSubjects.DemandInterval, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            hub.DemandChanged -= onChange;
         }
     }
 

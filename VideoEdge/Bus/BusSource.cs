@@ -31,8 +31,7 @@ public sealed partial class BusSource : IFrameSource
     private long _lastFrameTick;
     private long _demandSinceTick;
     private bool _starved;
-    private int _width;
-    private int _height;
+    private readonly ReceivedFrames _received;
     private long _producerSequence;
     private long _gaps;
 
@@ -42,15 +41,14 @@ public sealed partial class BusSource : IFrameSource
         _logger = context.LoggerFactory.CreateLogger("VideoEdge.Bus");
         _framesSubject = BusSubjects.Frames(context.Options.BusPrefix, context.CameraName);
         _demandSubject = BusSubjects.Demand(context.Options.BusPrefix, context.CameraName);
-        _width = context.Options.Width;
-        _height = context.Options.Height;
+        _received = new ReceivedFrames(context);
     }
 
     public string Kind => SourceFactory.BusKind;
     public bool PausesWhenUnwatched => true;
     public string Description => $"{_framesSubject} on {_context.Options.BusUrls}";
-    public int Width => Volatile.Read(ref _width);
-    public int Height => Volatile.Read(ref _height);
+    public int Width => _received.Width;
+    public int Height => _received.Height;
     public double Fps => _context.Stats.CaptureRate.PerSecond;
 
     /// <summary>Frames whose producer sequence skipped ahead: lost on the bus or by a slow hub.</summary>
@@ -244,12 +242,7 @@ public sealed partial class BusSource : IFrameSource
             }
             _producerSequence = sequence;
         }
-        frame.Width = width;
-        frame.Height = height;
-        Volatile.Write(ref _width, width);
-        Volatile.Write(ref _height, height);
-        _context.Stats.CountCaptured();
-        _context.Stats.CountPassthrough();
+        _received.Accept(frame, width, height);
         Offer(frame);
     }
 

@@ -1,4 +1,5 @@
 using VideoEdge.Bench.Native;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Bench.Floor;
 
@@ -61,7 +62,7 @@ internal sealed unsafe class FloorServer
         var address = Libc.Loopback(port);
         if (Libc.Bind(fd, &address, (uint)sizeof(SockAddrIn)) != 0 || Libc.Listen(fd, 1024) != 0)
         {
-            throw new IOException($"cannot listen on port {port}: errno {Libc.Errno}");
+            throw new IOException($"cannot listen on port {port}: errno {Libc.LastError}");
         }
         var length = (uint)sizeof(SockAddrIn);
         Libc.GetSockName(fd, &address, &length);
@@ -187,7 +188,7 @@ internal sealed unsafe class FloorServer
                 }
                 continue;
             }
-            if (n < 0 && Libc.Errno is Libc.EAGAIN or Libc.EINTR)
+            if (n < 0 && Libc.LastError is Libc.EAGAIN or Libc.EINTR)
             {
                 return;
             }
@@ -199,7 +200,7 @@ internal sealed unsafe class FloorServer
     /// <summary>Sends the current part onwards, then newer frames, until the socket is full or the client is up to date.</summary>
     private void Pump(Client client)
     {
-        var iov = stackalloc IoVec[3];
+        var iov = stackalloc Libc.IoVec[3];
         while (!client.Closed)
         {
             if (client.Current is null)
@@ -224,11 +225,11 @@ internal sealed unsafe class FloorServer
                 Add(iov, ref count, header, frame.HeaderLength, ref skip);
                 Add(iov, ref count, jpeg, frame.JpegLength, ref skip);
                 Add(iov, ref count, trailer, s_trailer.Length, ref skip);
-                var message = new MsgHdr { Iov = iov, IovLength = (nuint)count };
+                var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)count };
                 var sent = Libc.SendMsg(client.Fd, &message, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
                 if (sent < 0)
                 {
-                    if (Libc.Errno is Libc.EAGAIN or Libc.EINTR)
+                    if (Libc.LastError is Libc.EAGAIN or Libc.EINTR)
                     {
                         client.WantWrite(_epoll, true);
                         return;
@@ -249,14 +250,14 @@ internal sealed unsafe class FloorServer
         }
     }
 
-    private static void Add(IoVec* iov, ref int count, byte* data, int length, ref int skip)
+    private static void Add(Libc.IoVec* iov, ref int count, byte* data, int length, ref int skip)
     {
         if (skip >= length)
         {
             skip -= length;
             return;
         }
-        iov[count++] = new IoVec { Base = data + skip, Length = (nuint)(length - skip) };
+        iov[count++] = new Libc.IoVec { Base = data + skip, Length = (nuint)(length - skip) };
         skip = 0;
     }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using VideoEdge.Bench.Load;
-using VideoEdge.Bench.Native;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Bench.Harness;
 

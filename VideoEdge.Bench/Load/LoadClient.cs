@@ -11,7 +11,7 @@ internal static class LoadClient
 {
     public static int Run()
     {
-        Native.Libc.Initialize();
+        Interop.Libc.Initialize();
         string? line;
         while ((line = Console.In.ReadLine()) is not null)
         {

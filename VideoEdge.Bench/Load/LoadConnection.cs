@@ -1,5 +1,5 @@
 using System.Text;
-using VideoEdge.Bench.Native;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Bench.Load;
 
@@ -27,9 +27,9 @@ internal sealed unsafe class LoadConnection : IFrameSink
             Libc.SetIntOption(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, spec.SlowReceiveBuffer);
         }
         var address = Libc.Loopback(spec.Port);
-        if (Libc.Connect(Fd, &address, (uint)sizeof(SockAddrIn)) != 0 && Libc.Errno != Libc.EINPROGRESS)
+        if (Libc.Connect(Fd, &address, (uint)sizeof(SockAddrIn)) != 0 && Libc.LastError != Libc.EINPROGRESS)
         {
-            Error = $"connect: errno {Libc.Errno}";
+            Error = $"connect: errno {Libc.LastError}";
         }
     }
 
@@ -72,11 +72,11 @@ internal sealed unsafe class LoadConnection : IFrameSink
                 RequestSent = true;
                 return true;
             }
-            if (n < 0 && Libc.Errno is Libc.EAGAIN or 107 /* ENOTCONN */)
+            if (n < 0 && Libc.LastError is Libc.EAGAIN or 107 /* ENOTCONN */)
             {
                 return false;
             }
-            Error = $"send request: errno {Libc.Errno}";
+            Error = $"send request: errno {Libc.LastError}";
             return false;
         }
     }

@@ -1,4 +1,4 @@
-using VideoEdge.Bench.Native;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Bench.Load;
 
@@ -188,11 +188,11 @@ internal sealed unsafe class LoadLoop
                         continue;
                     }
                 }
-                if (n < 0 && Libc.Errno is Libc.EAGAIN or Libc.EINTR)
+                if (n < 0 && Libc.LastError is Libc.EAGAIN or Libc.EINTR)
                 {
                     return total;
                 }
-                c.Error = n == 0 ? "the server closed the connection" : $"recv: errno {Libc.Errno}";
+                c.Error = n == 0 ? "the server closed the connection" : $"recv: errno {Libc.LastError}";
                 Drop(epoll, c);
                 return total;
             }

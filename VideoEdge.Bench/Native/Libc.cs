@@ -2,27 +2,18 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VideoEdge.Bench.Native;
+// The product's Interop/Libc*.cs are compiled into the bench too (see the .csproj): open, ioctl,
+// mmap, poll, sendmsg, kill and their constants and structs exist once. This part of the class adds
+// what only the floor server and the load client need (plain sockets, epoll, eventfd).
+namespace VideoEdge.Interop;
 
 /// <summary>
-/// The few libc calls the floor server and the load client make directly. They resolve through the
+/// The libc calls the floor server and the load client make directly. They resolve through the
 /// main program's global scope, so the fake camera preloaded with LD_PRELOAD sees open/ioctl/mmap.
 /// </summary>
 internal static unsafe partial class Libc
 {
-    private const string Lib = "libc";
-
-    public const int EAGAIN = 11;
-    public const int EINTR = 4;
     public const int EINPROGRESS = 115;
-
-    public const int O_RDWR = 2;
-    public const int O_NONBLOCK = 0x800;
-    public const int O_CLOEXEC = 0x80000;
-
-    public const int PROT_READ = 1;
-    public const int PROT_WRITE = 2;
-    public const int MAP_SHARED = 1;
 
     public const int AF_INET = 2;
     public const int SOCK_STREAM = 1;
@@ -35,8 +26,6 @@ internal static unsafe partial class Libc
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
     public const int MSG_TRUNC = 0x20;
-    public const int MSG_NOSIGNAL = 0x4000;
-    public const int MSG_DONTWAIT = 0x40;
 
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -46,8 +35,6 @@ internal static unsafe partial class Libc
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
-
-    public const short POLLIN = 1;
 
     static Libc()
     {
@@ -60,78 +47,52 @@ internal static unsafe partial class Libc
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
-        name == Lib ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero;
+        name == Library ? NativeLibrary.GetMainProgramHandle() : IntPtr.Zero;
 
-    public static int Errno => Marshal.GetLastPInvokeError();
-
-    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Open(string path, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
-    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
-    public static partial int Ioctl(int fd, nuint request, void* arg);
-
-    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
-    public static partial void* Mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
-    public static partial int Munmap(void* addr, nuint length);
-
-    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
-    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
-
-    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 
-    [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, int* value, uint length);
 
-    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
     public static partial int Bind(int fd, SockAddrIn* address, uint length);
 
-    [LibraryImport(Lib, EntryPoint = "getsockname", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSockName(int fd, SockAddrIn* address, uint* length);
 
-    [LibraryImport(Lib, EntryPoint = "listen", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "listen", SetLastError = true)]
     public static partial int Listen(int fd, int backlog);
 
-    [LibraryImport(Lib, EntryPoint = "accept4", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "accept4", SetLastError = true)]
     public static partial int Accept4(int fd, void* address, void* length, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "connect", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int fd, SockAddrIn* address, uint length);
 
-    [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
-    public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
-    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
     public static partial int EpollCtl(int epfd, int op, int fd, byte* eventData);
 
-    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeoutMs);
 
-    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initial, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint length);
 
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buffer, nuint length);
-
-    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
-    public static partial int Kill(int pid, int signal);
 
     public const int SIGTERM = 15;
 
@@ -139,7 +100,7 @@ internal static unsafe partial class Libc
     {
         if (SetSockOpt(fd, level, name, &value, sizeof(int)) != 0)
         {
-            throw new IOException($"setsockopt({level},{name}) failed: errno {Errno}");
+            throw new IOException($"setsockopt({level},{name}) failed: errno {LastError}");
         }
     }
 
@@ -160,33 +121,6 @@ internal struct SockAddrIn
     public ulong Zero;
 
     public readonly int Port => (PortBigEndian >> 8) | ((PortBigEndian & 0xFF) << 8);
-}
-
-[StructLayout(LayoutKind.Sequential)]
-internal struct PollFd
-{
-    public int Fd;
-    public short Events;
-    public short REvents;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct IoVec
-{
-    public byte* Base;
-    public nuint Length;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct MsgHdr
-{
-    public void* Name;
-    public uint NameLength;
-    public IoVec* Iov;
-    public nuint IovLength;
-    public void* Control;
-    public nuint ControlLength;
-    public int Flags;
 }
 
 /// <summary>
@@ -214,7 +148,7 @@ internal static unsafe class EpollEvent
         Set(e, events, data);
         if (Libc.EpollCtl(epfd, op, fd, e) != 0 && op != Libc.EPOLL_CTL_DEL)
         {
-            throw new IOException($"epoll_ctl({op}) failed: errno {Libc.Errno}");
+            throw new IOException($"epoll_ctl({op}) failed: errno {Libc.LastError}");
         }
     }
 }

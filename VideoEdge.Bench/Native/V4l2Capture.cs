@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VideoEdge.Interop;
 
 namespace VideoEdge.Bench.Native;
 
@@ -33,7 +34,7 @@ internal sealed unsafe class V4l2Capture : IDisposable
         _fd = Libc.Open(device, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (_fd < 0)
         {
-            throw new IOException($"open {device}: errno {Libc.Errno}");
+            throw new IOException($"open {device}: errno {Libc.LastError}");
         }
         var format = stackalloc byte[FormatSize];
         new Span<byte>(format, FormatSize).Clear();
@@ -67,10 +68,10 @@ internal sealed unsafe class V4l2Capture : IDisposable
             Check(Libc.Ioctl(_fd, VidiocQueryBuf, buffer), "VIDIOC_QUERYBUF");
             var offset = *(uint*)(buffer + 64);
             _lengths[i] = *(uint*)(buffer + 72);
-            _maps[i] = (byte*)Libc.Mmap(null, _lengths[i], Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, offset);
+            _maps[i] = (byte*)Libc.Mmap(null, _lengths[i], Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, (nint)offset);
             if (_maps[i] == (byte*)-1)
             {
-                throw new IOException($"mmap buffer {i}: errno {Libc.Errno}");
+                throw new IOException($"mmap buffer {i}: errno {Libc.LastError}");
             }
             Check(Libc.Ioctl(_fd, VidiocQBuf, buffer), "VIDIOC_QBUF");
         }
@@ -87,7 +88,7 @@ internal sealed unsafe class V4l2Capture : IDisposable
     /// </summary>
     public bool Next(int timeoutMs, FrameConsumer consume)
     {
-        var pfd = new PollFd { Fd = _fd, Events = Libc.POLLIN };
+        var pfd = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
         var ready = Libc.Poll(&pfd, 1, timeoutMs);
         if (ready <= 0)
         {
@@ -97,7 +98,7 @@ internal sealed unsafe class V4l2Capture : IDisposable
         ClearBuffer(buffer, 0);
         if (Libc.Ioctl(_fd, VidiocDQBuf, buffer) != 0)
         {
-            var errno = Libc.Errno;
+            var errno = Libc.LastError;
             if (errno == Libc.EAGAIN)
             {
                 return false;
@@ -141,7 +142,7 @@ internal sealed unsafe class V4l2Capture : IDisposable
     {
         if (result != 0)
         {
-            throw new IOException($"{what}: errno {Libc.Errno}");
+            throw new IOException($"{what}: errno {Libc.LastError}");
         }
     }
 

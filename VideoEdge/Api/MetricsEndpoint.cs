@@ -37,51 +37,15 @@ public static class MetricsEndpoint
         Camera[] all = [.. cameras.All];
         var camera = "camera"u8;
 
-        w.Family("videoedge_frames_captured_total"u8, "counter"u8, "Frames read from the source."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_captured_total"u8, camera, c.Name, c.Stats.Captured);
-        }
-        w.Family("videoedge_frames_published_total"u8, "counter"u8, "Frames handed to viewers (captured and usable)."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_published_total"u8, camera, c.Name, c.Stats.Published);
-        }
-        w.Family("videoedge_frames_encoded_total"u8, "counter"u8, "Frames JPEG-encoded by this process."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_encoded_total"u8, camera, c.Name, c.Stats.Encoded);
-        }
-        w.Family("videoedge_frames_passthrough_total"u8, "counter"u8, "MJPEG camera frames passed through without re-encoding."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_passthrough_total"u8, camera, c.Name, c.Stats.Passthrough);
-        }
-        w.Family("videoedge_frames_dropped_total"u8, "counter"u8, "Frames the source delivered but that could not be used (truncated, not a JPEG, too large)."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_dropped_total"u8, camera, c.Name, c.Stats.Dropped);
-        }
-        w.Family("videoedge_frames_nosignal_total"u8, "counter"u8, "No-signal pictures published while the source was unavailable."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_frames_nosignal_total"u8, camera, c.Name, c.Stats.NoSignalFrames);
-        }
-        w.Family("videoedge_viewer_frames_sent_total"u8, "counter"u8, "Frames sent to viewers and snapshot clients."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_viewer_frames_sent_total"u8, camera, c.Name, c.Stats.FramesSent);
-        }
-        w.Family("videoedge_viewer_frames_skipped_total"u8, "counter"u8, "Frames viewers skipped because they were still busy with an older one."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_viewer_frames_skipped_total"u8, camera, c.Name, c.Stats.FramesSkipped);
-        }
-        w.Family("videoedge_sent_bytes_total"u8, "counter"u8, "JPEG bytes sent to viewers and snapshot clients."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_sent_bytes_total"u8, camera, c.Name, c.Stats.BytesSent);
-        }
+        PerCamera(w, all, "videoedge_frames_captured_total"u8, "counter"u8, "Frames read from the source."u8, static c => c.Stats.Captured);
+        PerCamera(w, all, "videoedge_frames_published_total"u8, "counter"u8, "Frames handed to viewers (captured and usable)."u8, static c => c.Stats.Published);
+        PerCamera(w, all, "videoedge_frames_encoded_total"u8, "counter"u8, "Frames JPEG-encoded by this process."u8, static c => c.Stats.Encoded);
+        PerCamera(w, all, "videoedge_frames_passthrough_total"u8, "counter"u8, "MJPEG camera frames passed through without re-encoding."u8, static c => c.Stats.Passthrough);
+        PerCamera(w, all, "videoedge_frames_dropped_total"u8, "counter"u8, "Frames the source delivered but that could not be used (truncated, not a JPEG, too large)."u8, static c => c.Stats.Dropped);
+        PerCamera(w, all, "videoedge_frames_nosignal_total"u8, "counter"u8, "No-signal pictures published while the source was unavailable."u8, static c => c.Stats.NoSignalFrames);
+        PerCamera(w, all, "videoedge_viewer_frames_sent_total"u8, "counter"u8, "Frames sent to viewers and snapshot clients."u8, static c => c.Stats.FramesSent);
+        PerCamera(w, all, "videoedge_viewer_frames_skipped_total"u8, "counter"u8, "Frames viewers skipped because they were still busy with an older one."u8, static c => c.Stats.FramesSkipped);
+        PerCamera(w, all, "videoedge_sent_bytes_total"u8, "counter"u8, "JPEG bytes sent to viewers and snapshot clients."u8, static c => c.Stats.BytesSent);
         w.Family("videoedge_clients"u8, "gauge"u8, "Viewers connected now, by transport."u8);
         foreach (var c in all)
         {
@@ -104,16 +68,8 @@ public static class MetricsEndpoint
                 w.Sample("videoedge_clients"u8, camera, c.Name, "transport"u8, transport, n);
             }
         }
-        w.Family("videoedge_variants"u8, "gauge"u8, "?width=/?quality= variants in use now (made when first asked for, dropped when nobody uses them)."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_variants"u8, camera, c.Name, c.Variants.Active.Count);
-        }
-        w.Family("videoedge_variant_frames_encoded_total"u8, "counter"u8, "Frames decoded, resized and encoded for variants, dropped variants included."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_variant_frames_encoded_total"u8, camera, c.Name, c.Variants.EncodesTotal);
-        }
+        PerCamera(w, all, "videoedge_variants"u8, "gauge"u8, "?width=/?quality= variants in use now (made when first asked for, dropped when nobody uses them)."u8, static c => c.Variants.Active.Count);
+        PerCamera(w, all, "videoedge_variant_frames_encoded_total"u8, "counter"u8, "Frames decoded, resized and encoded for variants, dropped variants included."u8, static c => c.Variants.EncodesTotal);
         w.Family("videoedge_variant_encodes_total"u8, "counter"u8, "Frames encoded per variant in use (one encode serves all of its viewers)."u8);
         foreach (var c in all)
         {
@@ -122,16 +78,8 @@ public static class MetricsEndpoint
                 w.Sample("videoedge_variant_encodes_total"u8, camera, c.Name, "variant"u8, variant.Key.ToString(), variant.Encodes);
             }
         }
-        w.Family("videoedge_source_online"u8, "gauge"u8, "1 unless the source has failed (0 while the no-signal picture is shown); an idle camera (--on-demand) counts as online."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_source_online"u8, camera, c.Name, c.Capture.Online ? 1L : 0L);
-        }
-        w.Family("videoedge_source_idle"u8, "gauge"u8, "1 while the camera is switched off on demand (--on-demand: nobody watching), else 0."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_source_idle"u8, camera, c.Name, c.Capture.State == Sources.CaptureState.Idle ? 1L : 0L);
-        }
+        PerCamera(w, all, "videoedge_source_online"u8, "gauge"u8, "1 unless the source has failed (0 while the no-signal picture is shown); an idle camera (--on-demand) counts as online."u8, static c => c.Capture.Online ? 1L : 0L);
+        PerCamera(w, all, "videoedge_source_idle"u8, "gauge"u8, "1 while the camera is switched off on demand (--on-demand: nobody watching), else 0."u8, static c => c.Capture.State == Sources.CaptureState.Idle ? 1L : 0L);
         w.Family("videoedge_capture_progress_age_seconds"u8, "gauge"u8, "Seconds since the capture loop last produced a frame or no-signal picture (/healthz fails past 5)."u8);
         var now = Environment.TickCount64;
         foreach (var c in all)
@@ -152,16 +100,8 @@ public static class MetricsEndpoint
             w.Sample("videoedge_encode_duration_seconds_sum"u8, camera, c.Name, histogram.Sum.TotalSeconds);
             w.Sample("videoedge_encode_duration_seconds_count"u8, camera, c.Name, cumulative);
         }
-        w.Family("videoedge_pool_frames_outstanding"u8, "gauge"u8, "Frame buffers rented and not yet returned (the hub holds the latest one)."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_pool_frames_outstanding"u8, camera, c.Name, c.Pool.Outstanding);
-        }
-        w.Family("videoedge_pool_misuse_total"u8, "counter"u8, "References taken or released on frames already back in the pool (a bug if ever above 0)."u8);
-        foreach (var c in all)
-        {
-            w.Sample("videoedge_pool_misuse_total"u8, camera, c.Name, c.Pool.Misuse);
-        }
+        PerCamera(w, all, "videoedge_pool_frames_outstanding"u8, "gauge"u8, "Frame buffers rented and not yet returned (the hub holds the latest one)."u8, static c => c.Pool.Outstanding);
+        PerCamera(w, all, "videoedge_pool_misuse_total"u8, "counter"u8, "References taken or released on frames already back in the pool (a bug if ever above 0)."u8, static c => c.Pool.Misuse);
 
         w.Family("videoedge_streams"u8, "gauge"u8, "MJPEG and WebSocket streams running now, over all cameras."u8);
         w.Sample("videoedge_streams"u8, admission.Active);
@@ -178,6 +118,19 @@ public static class MetricsEndpoint
         w.Sample("process_resident_memory_bytes"u8, ResidentBytes());
         w.Family("process_start_time_seconds"u8, "gauge"u8, "Start time of the process since unix epoch in seconds."u8);
         w.Sample("process_start_time_seconds"u8, ProcessStart.UnixSeconds);
+    }
+
+    /// <summary>
+    /// A family with one sample per camera, labelled camera="name". The value readers are static
+    /// lambdas (cached delegates), so a scrape allocates nothing for them.
+    /// </summary>
+    private static void PerCamera(PrometheusWriter w, Camera[] all, ReadOnlySpan<byte> name, ReadOnlySpan<byte> type, ReadOnlySpan<byte> help, Func<Camera, long> value)
+    {
+        w.Family(name, type, help);
+        foreach (var c in all)
+        {
+            w.Sample(name, "camera"u8, c.Name, value(c));
+        }
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using VideoEdge.Frames;
+using VideoEdge.Hub;
 using VideoEdge.Sources;
 
 namespace VideoEdge.Bus;
@@ -30,8 +31,7 @@ public sealed partial class BusSource : IFrameSource
     private long _lastFrameTick;
     private long _demandSinceTick;
     private bool _starved;
-    private int _width;
-    private int _height;
+    private readonly ReceivedFrames _received;
     private long _producerSequence;
     private long _gaps;
 
@@ -41,15 +41,14 @@ public sealed partial class BusSource : IFrameSource
         _logger = context.LoggerFactory.CreateLogger("VideoEdge.Bus");
         _framesSubject = BusSubjects.Frames(context.Options.BusPrefix, context.CameraName);
         _demandSubject = BusSubjects.Demand(context.Options.BusPrefix, context.CameraName);
-        _width = context.Options.Width;
-        _height = context.Options.Height;
+        _received = new ReceivedFrames(context);
     }
 
     public string Kind => SourceFactory.BusKind;
     public bool PausesWhenUnwatched => true;
     public string Description => $"{_framesSubject} on {_context.Options.BusUrls}";
-    public int Width => Volatile.Read(ref _width);
-    public int Height => Volatile.Read(ref _height);
+    public int Width => _received.Width;
+    public int Height => _received.Height;
     public double Fps => _context.Stats.CaptureRate.PerSecond;
 
     /// <summary>Frames whose producer sequence skipped ahead: lost on the bus or by a slow hub.</summary>
@@ -243,12 +242,7 @@ public sealed partial class BusSource : IFrameSource
             }
             _producerSequence = sequence;
         }
-        frame.Width = width;
-        frame.Height = height;
-        Volatile.Write(ref _width, width);
-        Volatile.Write(ref _height, height);
-        _context.Stats.CountCaptured();
-        _context.Stats.CountPassthrough();
+        _received.Accept(frame, width, height);
         Offer(frame);
     }
 
@@ -256,10 +250,7 @@ public sealed partial class BusSource : IFrameSource
     private async Task TellDemandAsync(CancellationToken stop)
     {
         var hub = _context.Hub;
-        // Not disposed: the hub may raise the event once more while we unsubscribe.
-        var changed = new SemaphoreSlim(0);
-        Action onChange = () => changed.Release();
-        hub.DemandChanged += onChange;
+        using var changes = new DemandWatch(hub);
         try
         {
             var connection = await _bus!.ConnectedAsync(stop);
@@ -278,15 +269,11 @@ public sealed partial class BusSource : IFrameSource
                         // The bus went down meanwhile: the next beat tries again.
                     }
                 }
-                await changed.WaitAsync(BusSubjects.DemandInterval, stop);
+                await changes.WaitAsync(BusSubjects.DemandInterval, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            hub.DemandChanged -= onChange;
         }
     }
 

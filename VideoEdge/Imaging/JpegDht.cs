@@ -85,6 +85,22 @@ public static class JpegDht
     }
 
     /// <summary>
+    /// A pooled frame holding the first <paramref name="length"/> bytes of a JPEG that
+    /// <see cref="Inspect"/> found usable (<paramref name="check"/> not Invalid), with the standard
+    /// tables inserted when it lacks its own: what every passthrough source publishes.
+    /// </summary>
+    public static Frame RentPlayable(FramePool pool, ReadOnlySpan<byte> jpeg, JpegCheck check, int length, int scanOffset)
+    {
+        if (check == JpegCheck.Complete)
+        {
+            return pool.RentCopy(jpeg[..length]);
+        }
+        var frame = pool.Rent(LengthWithTables(length));
+        CopyWithTables(jpeg, length, scanOffset, frame.WritableSpan);
+        return frame;
+    }
+
+    /// <summary>
     /// One DHT segment with the four tables of T.81 Annex K.3: luminance DC (class 0, id 0),
     /// luminance AC (1, 0), chrominance DC (0, 1), chrominance AC (1, 1). Each table is its
     /// class/id byte, the number of codes of each length 1..16, then the symbols.

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
+using VideoEdge.Hub;
 using VideoEdge.Viewers;
 
 namespace VideoEdge.Remote;
@@ -140,11 +141,7 @@ internal sealed partial class ProducerConnection(WebSocket socket, Camera camera
     private async Task TellDemandAsync(CancellationToken cancellation)
     {
         var hub = camera.Hub;
-        // Not disposed: the hub may raise the event once more while we unsubscribe, and an
-        // undisposed SemaphoreSlim without a wait handle holds nothing.
-        var changed = new SemaphoreSlim(0);
-        Action onChange = () => changed.Release();
-        hub.DemandChanged += onChange;
+        using var changes = new DemandWatch(hub);
         try
         {
             bool? told = null;
@@ -159,15 +156,11 @@ internal sealed partial class ProducerConnection(WebSocket socket, Camera camera
                 }
                 // A snapshot's demand lapses after a few seconds without an event: only then look again.
                 var recheck = demand && hub.ViewerCount == 0 ? TimeSpan.FromSeconds(1) : Timeout.InfiniteTimeSpan;
-                await changed.WaitAsync(recheck, cancellation);
+                await changes.WaitAsync(recheck, cancellation);
             }
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
-        }
-        finally
-        {
-            hub.DemandChanged -= onChange;
         }
     }
 

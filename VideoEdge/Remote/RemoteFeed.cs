@@ -16,14 +16,13 @@ public sealed class RemoteFeed(CaptureContext context)
     private long _session;
     private bool _attached;
     private bool _everAttached;
-    private int _width = context.Options.Width;
-    private int _height = context.Options.Height;
+    private readonly ReceivedFrames _received = new(context);
 
     /// <summary>The connected producer's address, or null.</summary>
     public string? Producer { get; private set; }
 
-    public int Width => Volatile.Read(ref _width);
-    public int Height => Volatile.Read(ref _height);
+    public int Width => _received.Width;
+    public int Height => _received.Height;
 
     /// <summary>Why the capture thread has nothing to show.</summary>
     public string IdleReason => _everAttached ? "producer disconnected" : $"waiting for a producer to push to /cams/{context.CameraName}/ingest";
@@ -69,12 +68,7 @@ public sealed class RemoteFeed(CaptureContext context)
     public void Offer(Frame frame, int width, int height)
     {
         frame.TimestampMicros = Clock.UnixMicrosNow();
-        frame.Width = width;
-        frame.Height = height;
-        Volatile.Write(ref _width, width);
-        Volatile.Write(ref _height, height);
-        context.Stats.CountCaptured();
-        context.Stats.CountPassthrough();
+        _received.Accept(frame, width, height);
         Frame? replaced;
         lock (_gate)
         {

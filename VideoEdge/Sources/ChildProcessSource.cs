@@ -245,16 +245,7 @@ public sealed partial class ChildProcessSource : IFrameSource
         {
             return null;
         }
-        Frame frame;
-        if (check == JpegCheck.Complete)
-        {
-            frame = _context.Pool.RentCopy(jpeg[..length]);
-        }
-        else
-        {
-            frame = _context.Pool.Rent(JpegDht.LengthWithTables(length));
-            JpegDht.CopyWithTables(jpeg, length, scanOffset, frame.WritableSpan);
-        }
+        var frame = JpegDht.RentPlayable(_context.Pool, jpeg, check, length, scanOffset);
         frame.Width = _width;
         frame.Height = _height;
         // The program's own clock is not ours: the frame was captured when it arrived.

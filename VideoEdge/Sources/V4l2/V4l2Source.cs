@@ -169,16 +169,7 @@ public sealed partial class V4l2Source : IFrameSource
             _context.Stats.CountDropped();
             return null;
         }
-        Frame frame;
-        if (check == JpegCheck.Complete)
-        {
-            frame = _context.Pool.RentCopy(data[..length]);
-        }
-        else
-        {
-            frame = _context.Pool.Rent(JpegDht.LengthWithTables(length));
-            JpegDht.CopyWithTables(data, length, scanOffset, frame.WritableSpan);
-        }
+        var frame = JpegDht.RentPlayable(_context.Pool, data, check, length, scanOffset);
         frame.Width = _format!.Width;
         frame.Height = _format.Height;
         frame.TimestampMicros = buffer.TimestampMicros;

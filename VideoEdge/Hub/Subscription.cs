@@ -155,6 +155,13 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
             _core.SetResult(false);
             return;
         }
+        if (frame.Sequence <= _last)
+        {
+            // The loop saw this frame published before we got here, leased it itself and is parked
+            // again for the next one: this offer is stale.
+            Rearm();
+            return;
+        }
         var skipped = _last == 0 ? 0 : frame.Sequence - _last - 1;
         switch (direct.TrySend(frame, skipped))
         {

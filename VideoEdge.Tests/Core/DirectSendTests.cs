@@ -233,6 +233,44 @@ public sealed class DirectSendTests
         }
     }
 
+    [Fact]
+    public async Task Many_viewers_reading_at_full_speed_each_get_whole_pictures_in_order()
+    {
+        // The publishing thread writes to dozens of sockets while their loops wake, lease and finish
+        // frames: no picture may be cut, doubled into another or sent twice.
+        await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "30", "--resolution", "1280x720",
+            "--max-clients", "100", "--max-clients-per-ip", "0");
+        await server.WaitForFramesAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var viewers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            var connection = await RawConnection.ConnectAsync(new Uri(server.BaseUrl), cancellation: timeout.Token);
+            await connection.SendAsync(RawConnection.Get("/stream.mjpg"), timeout.Token);
+            Assert.Equal(200, (await connection.ReadHeadAsync(timeout.Token)).Status);
+            return connection;
+        }));
+        try
+        {
+            await Task.WhenAll(viewers.Select(async connection =>
+            {
+                long last = 0;
+                for (var i = 0; i < 60; i++)
+                {
+                    var (sequence, _) = await connection.ReadMjpegPartAsync(timeout.Token);
+                    Assert.True(sequence > last, $"frame {sequence} after {last}");
+                    last = sequence;
+                }
+            }));
+        }
+        finally
+        {
+            foreach (var viewer in viewers)
+            {
+                await viewer.DisposeAsync();
+            }
+        }
+    }
+
     private static bool IsWholeJpeg(byte[] data) =>
         data.Length > 4 && data[0] == 0xFF && data[1] == 0xD8 && data[^2] == 0xFF && data[^1] == 0xD9 && Jpeg.HasMarkers(data);
 }

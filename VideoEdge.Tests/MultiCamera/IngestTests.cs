@@ -116,6 +116,23 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task The_first_snapshot_of_a_paused_producer_on_a_fresh_hub_is_its_frame_not_the_no_signal_picture()
+    {
+        // The hub starts with no producer (no-signal published), the producer connects and is told to
+        // pause at once: the latest frame is the no-signal picture, stale now that the camera is online.
+        await using var hub = await StartHubAsync("--snapshot-timeout", "15");
+        await using var producer = await TestProducer.ConnectAsync(hub.WebSocketBase, "cam", Token);
+        Assert.Equal("pause", await producer.NextControlAsync(5));
+        var jpeg = MjpegStreams.Jpegs(1)[0];
+
+        var snapshot = hub.Http.GetAsync("/cams/cam/snapshot.jpg");
+        Assert.Equal("resume", await producer.NextControlAsync(5));
+        await producer.SendAsync(jpeg);
+        using var response = await snapshot;
+        Assert.Equal(jpeg, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task A_producer_that_goes_away_turns_into_no_signal_within_a_second_for_connected_viewers()
     {
         await using var hub = await StartHubAsync();

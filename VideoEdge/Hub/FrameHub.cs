@@ -57,21 +57,28 @@ public sealed class FrameHub : IDisposable
         {
             if (_closed)
             {
-                old = frame;
+                frame.Release();
+                return;
             }
-            else
-            {
-                old = _latest;
-                frame.Sequence = _sequence + 1;
-                _latest = frame;
-                Volatile.Write(ref _sequence, frame.Sequence);
-            }
+            old = _latest;
+            frame.Sequence = _sequence + 1;
+            _latest = frame;
+            Volatile.Write(ref _sequence, frame.Sequence);
+            // Held while viewers are offered it below: a concurrent publish may replace it meanwhile.
+            frame.AddRef();
         }
         old?.Release();
         Interlocked.Exchange(ref _next, null)?.TrySetResult();
-        foreach (var waiter in Volatile.Read(ref _waiters))
+        try
         {
-            waiter.Signal(true);
+            foreach (var waiter in Volatile.Read(ref _waiters))
+            {
+                waiter.OnPublished(frame);
+            }
+        }
+        finally
+        {
+            frame.Release();
         }
     }
 

@@ -89,23 +89,32 @@ public sealed class DeliveryRate
 
     /// <summary>Completes at once when the viewer's queue would drain within the budget; otherwise once it would.</summary>
     public ValueTask WaitForRoomAsync(CancellationToken cancellation)
+        => HasRoomNow(out var sample) ? ValueTask.CompletedTask : WaitSlowAsync(sample, cancellation);
+
+    /// <summary>
+    /// True when the viewer's queue would drain within the budget now; never waits. Called by whoever
+    /// sends the viewer's next frame (its loop, or the publishing thread while the loop is parked),
+    /// never by two at once.
+    /// </summary>
+    public bool HasRoomNow(out Sample sample)
     {
+        sample = default;
         // A viewer found fully drained is not looked at again for a moment: on loopback or a LAN that
         // is every viewer, and the getsockopt per frame was a measurable share of a frame's CPU at
         // 10–200 viewers. A link that slows meanwhile queues at most a few frames more, once.
         if (Environment.TickCount64 < _drainedUntil)
         {
-            return ValueTask.CompletedTask;
+            return true;
         }
-        if (!Measure(out var sample) || sample.Queued <= Allowed(sample.Rate))
+        if (!Measure(out sample) || sample.Queued <= Allowed(sample.Rate))
         {
             if (sample.Queued == 0)
             {
                 _drainedUntil = Environment.TickCount64 + DrainedSkipMs;
             }
-            return ValueTask.CompletedTask;
+            return true;
         }
-        return WaitSlowAsync(sample, cancellation);
+        return false;
     }
 
     /// <summary>

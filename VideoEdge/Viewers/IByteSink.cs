@@ -11,6 +11,22 @@ public interface IByteSink
     /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation);
 
+    /// <summary>True when <see cref="TrySendNow"/> can send (the socket itself is below).</summary>
+    bool SendsDirectly => false;
+
+    /// <summary>
+    /// Sends what the connection takes at once, without waiting — on the publishing thread, for a
+    /// viewer that waits for frames (<see cref="Hub.IDirectReceiver"/>). Returns the bytes taken
+    /// (all, or a part that <see cref="SendRestAsync"/> must finish before anything else is sent),
+    /// 0 when the connection is full, or -1 when this sink cannot send now (no direct path, no room
+    /// by the viewer's measured rate, or another send in progress).
+    /// </summary>
+    long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail) => -1;
+
+    /// <summary>Finishes a message <see cref="TrySendNow"/> sent the first <paramref name="sent"/> bytes of.</summary>
+    ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+        => throw new NotSupportedException("This sink never sends part of a message.");
+
     /// <summary>Nothing more will be sent: let the peer see the end once what was sent has left.</summary>
     void Finish();
 

@@ -82,8 +82,11 @@ public static class SnapshotEndpoint
         }
         var frame = lease.Frame;
         var ageMicros = Clock.UnixMicrosNow() - frame.TimestampMicros;
-        // Idle encoders (--slowdown) and paused producers leave an old frame behind.
-        if ((camera.Options.Slowdown || camera.Source.PausesWhenUnwatched) && !frame.IsNoSignal && ageMicros > 1_000_000)
+        // Idle encoders (--slowdown) and paused producers leave an old frame behind: a picture over a
+        // second old, or the no-signal picture of a camera that is online again (a producer that
+        // connected and was paused at once has sent nothing yet).
+        if ((camera.Options.Slowdown || camera.Source.PausesWhenUnwatched)
+            && (frame.IsNoSignal ? camera.Capture.Online : ageMicros > 1_000_000))
         {
             lease.Dispose();
             return default;

@@ -91,6 +91,22 @@ public sealed class SocketSink : IByteSink
             : SendRestAsync(head, body, tail, sent, cancellation);
     }
 
+    public bool SendsDirectly => true;
+
+    public long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    {
+        if (_delivery is { } delivery && !delivery.HasRoomNow(out _))
+        {
+            return -1;
+        }
+        var sent = TrySend(head, body, tail);
+        if (sent > 0)
+        {
+            _delivery?.Wrote(head.Length + body.Length + tail.Length);
+        }
+        return sent;
+    }
+
     /// <summary>
     /// How many bytes anyone has written to this connection so far (sent, in flight or queued in the
     /// kernel), or null when the kernel does not say (Linux before 4.19). Lets a caller see that bytes
@@ -157,7 +173,7 @@ public sealed class SocketSink : IByteSink
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    public async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
     {
         await SendAllAsync(Skip(head, ref sent), cancellation).ConfigureAwait(false);
         await SendAllAsync(Skip(body, ref sent), cancellation).ConfigureAwait(false);

@@ -92,6 +92,56 @@ public sealed partial class WebSocketSession : IByteSink
         }
     }
 
+    /// <summary>
+    /// A frame straight from the publishing thread when nothing else is being sent. A message cut
+    /// short by a full socket keeps the send lock: no pong or close may land inside it before
+    /// <see cref="SendRestAsync"/> finishes it.
+    /// </summary>
+    public bool SendsDirectly => _sink.SendsDirectly;
+
+    public long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    {
+        if (_finished || !_sending.Wait(0))
+        {
+            return -1;
+        }
+        long sent;
+        try
+        {
+            sent = _finished ? -1 : _sink.TrySendNow(head, body, tail);
+        }
+        catch
+        {
+            _finished = true;
+            _sending.Release();
+            throw;
+        }
+        if (sent <= 0 || sent == head.Length + body.Length + tail.Length)
+        {
+            _sending.Release();
+        }
+        return sent;
+    }
+
+    /// <summary>Finishes the message <see cref="TrySendNow"/> started; the send lock is still held from it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    {
+        try
+        {
+            await _sink.SendRestAsync(head, body, tail, sent, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            _finished = true;
+            throw;
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
     /// <summary>Sends a close frame; false when it could not be (the connection is broken or gone).</summary>
     public async Task<bool> TryCloseAsync(int status, string reason, CancellationToken cancellation)
     {

@@ -1,4 +1,3 @@
-using VideoEdge.Viewers;
 using VideoEdge.Tests.Infrastructure;
 
 namespace VideoEdge.Tests.Core;
@@ -14,7 +13,6 @@ public sealed class DirectWebSocketTests
     {
         await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "640x480");
         await server.WaitForFramesAsync();
-        var directBefore = SocketSink.Opened;
         await using var mjpeg = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
         await using var ws = await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, "/ws?meta=1"));
 
@@ -38,8 +36,6 @@ public sealed class DirectWebSocketTests
             frames[frame.Sequence.Value] = frame.Jpeg;
         }
         await reading;
-        // Counted once per viewer given its socket. A process-wide count (other tests may add to it), so it shows only that the direct path served someone.
-        Assert.True(SocketSink.Opened > directBefore, "the viewer was not served straight on its socket");
 
         var common = frames.Keys.Intersect(parts.Keys).ToList();
         Assert.True(common.Count >= 10, $"only {common.Count} frames seen by both viewers");

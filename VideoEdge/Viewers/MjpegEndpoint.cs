@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 using VideoEdge.Variants;
@@ -11,8 +9,7 @@ public static class MjpegEndpoint
 {
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
-        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem)
-            || !AdaptiveViewer.TryRead(context, out var maxAge, out problem))
+        if (!ViewerRequest.TryReadStream(context, out var fps, out var maxAge, out var problem))
         {
             await problem!.WriteAsync(context);
             return;
@@ -26,25 +23,19 @@ public static class MjpegEndpoint
         {
             return;
         }
-        var services = context.RequestServices;
-        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        using var admitted = await ViewerRequest.AdmitAsync(context);
         if (admitted is null)
         {
             return;
         }
-        var options = camera.Options;
-        ViewerRequest.LimitSendBuffer(context, options.SendBufferBytes);
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
-        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-
-        var sink = await StartAsync(context, cancellation.Token);
+        ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
+        var sink = await StartAsync(context, admitted.Token);
         if (sink is null)
         {
             return;
         }
         var client = new ViewerCounters("mjpeg", ViewerRequest.Remote(context));
-        var end = await AdaptiveViewer.RunAsync(camera, client, MjpegFramer.Instance, sink, fps, maxAge, logger, cancellation.Token);
+        var end = await AdaptiveViewer.RunAsync(camera, client, MjpegFramer.Instance, sink, fps, maxAge, admitted.Logger, admitted.Token);
         if (end.Reason == ViewerLoop.EndReason.SendTimeout)
         {
             sink.Abort();

@@ -18,8 +18,6 @@ namespace VideoEdge.Viewers;
 /// </summary>
 public sealed class SocketSink : IByteSink
 {
-    private static long s_opened;
-
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
     private readonly HttpContext _context;
@@ -33,11 +31,7 @@ public sealed class SocketSink : IByteSink
         _handle = socket.SafeHandle;
         _context = context;
         _ownsResponse = ownsResponse;
-        Interlocked.Increment(ref s_opened);
     }
-
-    /// <summary>How many viewers have been given their socket since start (the proof, for tests, that the fast path is taken).</summary>
-    public static long Opened => Interlocked.Read(ref s_opened);
 
     /// <summary>
     /// A sink for this request's connection, or null when its bytes must go through Kestrel. With

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Security;
 
@@ -34,6 +35,45 @@ public static class ViewerRequest
         }
         problem = ApiProblem.BadRequest("Invalid fps", $"'fps' must appear once, as a number from {MinFps} to {MaxFps} (frames per second).");
         return false;
+    }
+
+    /// <summary>What a stream viewer asks for: ?fps (the cap, 0 = none) and ?adapt/?maxage (0 = not adaptive), or a problem to answer with 400.</summary>
+    public static bool TryReadStream(HttpContext context, out double fps, out double maxAge, out ApiProblem? problem)
+    {
+        maxAge = 0;
+        return TryReadFps(context, out fps, out problem) && Variants.AdaptiveViewer.TryRead(context, out maxAge, out problem);
+    }
+
+    /// <summary>
+    /// Admits a stream viewer (null: refused, and answered) and gives the one token that ends it: the
+    /// viewer left or the server is stopping. Dispose the result when the viewer is done.
+    /// </summary>
+    public static async Task<Admitted?> AdmitAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var ticket = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        if (ticket is null)
+        {
+            return null;
+        }
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
+        return new Admitted(ticket, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping), stopping, logger);
+    }
+
+    /// <summary>An admitted stream viewer: its admission and its cancellation, released together.</summary>
+    public sealed class Admitted(ViewerAdmission.Ticket ticket, CancellationTokenSource cancellation, CancellationToken stopping, ILogger logger) : IDisposable
+    {
+        public CancellationTokenSource Cancellation => cancellation;
+        public CancellationToken Token => cancellation.Token;
+        public CancellationToken Stopping => stopping;
+        public ILogger Logger => logger;
+
+        public void Dispose()
+        {
+            cancellation.Dispose();
+            ticket.Dispose();
+        }
     }
 
     /// <summary>Reads a 0/1 switch such as ?fresh=1 or ?meta=1.</summary>

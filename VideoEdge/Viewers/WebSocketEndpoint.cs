@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
@@ -16,9 +15,8 @@ public static class WebSocketEndpoint
 {
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
-        if (!ViewerRequest.TryReadFps(context, out var fps, out var problem)
-            || !ViewerRequest.TryReadFlag(context, "meta", out var meta, out problem)
-            || !AdaptiveViewer.TryRead(context, out var maxAge, out problem))
+        if (!ViewerRequest.TryReadStream(context, out var fps, out var maxAge, out var problem)
+            || !ViewerRequest.TryReadFlag(context, "meta", out var meta, out problem))
         {
             await problem!.WriteAsync(context);
             return;
@@ -29,15 +27,12 @@ public static class WebSocketEndpoint
                 "This endpoint speaks WebSocket (ws://…/ws); for plain HTTP use /stream.mjpg.").WriteAsync(context);
             return;
         }
-        var services = context.RequestServices;
-        using var admitted = await services.GetRequiredService<ViewerAdmission>().AdmitAsync(context);
+        using var admitted = await ViewerRequest.AdmitAsync(context);
         if (admitted is null)
         {
             return;
         }
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("VideoEdge.Viewers");
-        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var (logger, stopping, cancellation) = (admitted.Logger, admitted.Stopping, admitted.Cancellation);
         WebSocketSession session;
         try
         {

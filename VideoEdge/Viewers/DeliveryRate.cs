@@ -28,8 +28,13 @@ public sealed class DeliveryRate
     private long _lastTicks;
     private long _drainedUntil;
 
-    /// <summary>How long a viewer found fully drained goes unmeasured.</summary>
+    private long _lastWrite;
+
+    /// <summary>How long a viewer found drained, or with room for several more frames, goes unmeasured.</summary>
     private const long DrainedSkipMs = 100;
+
+    /// <summary>Frames that fit in the allowance on top of what is queued for a viewer to go unmeasured for a while.</summary>
+    private const int SkipFrames = 4;
 
     private DeliveryRate(Socket socket) => _socket = socket;
 
@@ -65,7 +70,11 @@ public sealed class DeliveryRate
     /// <summary>Bytes the peer has acknowledged: grows while the viewer receives, however slowly.</summary>
     public long Acked => TryRead(out var sample) ? sample.Acked : 0;
 
-    public void Wrote(long bytes) => Interlocked.Add(ref _written, bytes);
+    public void Wrote(long bytes)
+    {
+        Interlocked.Add(ref _written, bytes);
+        _lastWrite = bytes;
+    }
 
     public bool TryRead(out Sample sample)
     {
@@ -99,16 +108,18 @@ public sealed class DeliveryRate
     public bool HasRoomNow(out Sample sample)
     {
         sample = default;
-        // A viewer found fully drained is not looked at again for a moment: on loopback or a LAN that
-        // is every viewer, and the getsockopt per frame was a measurable share of a frame's CPU at
-        // 10–200 viewers. A link that slows meanwhile queues at most a few frames more, once.
+        // A viewer found fully drained, or with room for several more frames at its rate, is not
+        // looked at again for a moment: on loopback or a LAN that is every viewer, and the getsockopt
+        // per frame was a measurable share of a frame's CPU at 10–200 viewers (a viewer that reads a
+        // little behind is rarely found with nothing queued). A link that slows meanwhile queues at
+        // most a few frames more, once.
         if (Environment.TickCount64 < _drainedUntil)
         {
             return true;
         }
         if (!Measure(out sample) || sample.Queued <= Allowed(sample.Rate))
         {
-            if (sample.Queued == 0)
+            if (sample.Queued == 0 || sample.Queued + SkipFrames * _lastWrite <= Allowed(sample.Rate))
             {
                 _drainedUntil = Environment.TickCount64 + DrainedSkipMs;
             }

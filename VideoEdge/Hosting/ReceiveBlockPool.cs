@@ -49,7 +49,11 @@ internal sealed class ReceiveBlockPool(int blockSize, int maxRetained) : MemoryP
 
     private void Return(Block block)
     {
-        if (_disposed || Interlocked.Increment(ref _freeCount) > maxRetained)
+        if (_disposed)
+        {
+            return;
+        }
+        if (Interlocked.Increment(ref _freeCount) > maxRetained)
         {
             Interlocked.Decrement(ref _freeCount);
             return;

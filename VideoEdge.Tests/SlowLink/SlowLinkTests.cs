@@ -179,7 +179,12 @@ public sealed class SlowLinkFanOutTests
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
         await using var server = await SlowLinkTests.StartServerAsync(link);
         await server.WaitForFramesAsync();
-        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 25);
+        // The slow viewer stays until the fast one has its 150 frames, however long a loaded machine takes,
+        // and at least 15 s (three full frames' transfer time at the link's rate), then it is stopped: it
+        // must still be connected then, so it lagged behind the whole time the fast one was counted.
+        using var stopSlow = new CancellationTokenSource();
+        var slowMinimum = Task.Delay(TimeSpan.FromSeconds(15));
+        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 90, stopSlow.Token);
         await Task.Delay(3000);
         await using var fast = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
         using var window = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -192,7 +197,10 @@ public sealed class SlowLinkFanOutTests
         // 15 fps for 10 s: every sequence number, none skipped (a generous 5 % for a loaded machine's hiccups).
         var span = last.Sequence - first.Sequence;
         Assert.True(span <= 150 * 1.05, $"the fast viewer skipped {span - 150} of {span} frames while a slow one lagged");
+        await slowMinimum;
+        await stopSlow.CancelAsync();
         var result = await slow;
+        Assert.True(result.End == "stopped", "the slow viewer was not connected until the end: " + result.Describe());
         Assert.True(result.Frames.Count >= 1, result.Describe());
     }
 

@@ -29,21 +29,27 @@ public abstract class BrowserTab : IAsyncDisposable
     public async Task<string> TextAsync(string selector) =>
         (await EvaluateAsync($"document.querySelector({JsonSerializer.Serialize(selector)}).textContent")).GetString() ?? "";
 
-    /// <summary>Polls a script condition until it is truthy; fails with what was awaited and the last value of <paramref name="show"/>.</summary>
+    /// <summary>
+    /// Polls a script condition until it is truthy; fails with what was awaited and the last value of
+    /// <paramref name="show"/>. A condition that throws counts as not yet met (on a loaded machine the
+    /// first poll can come before the page has parsed the element it reads); if it still throws at the
+    /// deadline, the failure says so.
+    /// </summary>
     public async Task WaitForAsync(string condition, TimeSpan timeout, string what, string? show = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var value = await EvaluateAsync($"!!({condition})");
+            var value = await EvaluateAsync($"(() => {{ try {{ return !!({condition}); }} catch (e) {{ return String(e); }} }})()");
             if (value.ValueKind == JsonValueKind.True)
             {
                 return;
             }
             if (DateTime.UtcNow > deadline)
             {
+                var threw = value.ValueKind == JsonValueKind.String ? $" (the condition threw {value.GetString()})" : "";
                 var detail = show is null ? "" : $" (last: {(await EvaluateAsync(show)).GetRawText()})";
-                Assert.Fail($"{Engine}: waited {timeout.TotalSeconds:0} s for {what}{detail}; page errors: {string.Join(" | ", Errors)}");
+                Assert.Fail($"{Engine}: waited {timeout.TotalSeconds:0} s for {what}{threw}{detail}; page errors: {string.Join(" | ", Errors)}");
             }
             await Task.Delay(100);
         }

@@ -252,11 +252,13 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
     private static partial Regex SnapshotName();
 }
 
+[LongRunning(90)]
 public sealed class FirefoxViewerTests(FirefoxFixture firefox) : EveryBrowserViewerTests(firefox), IClassFixture<FirefoxFixture>
 {
     protected override string DefaultTransport => "mjpeg";
 }
 
+[LongRunning(70)]
 public sealed class ChromiumViewerTests(ChromiumFixture chromium) : EveryBrowserViewerTests(chromium), IClassFixture<ChromiumFixture>
 {
     protected override string DefaultTransport => "ws";

@@ -10,6 +10,7 @@ namespace VideoEdge.Tests.Browser;
 /// Two minutes of 30 fps over WebSocket: the page must not keep anything per frame. Its own class (and
 /// browser) so it runs beside the other browser tests instead of after them.
 /// </summary>
+[LongRunning(140)]
 public sealed class ViewerSoakTests(ChromiumFixture chromium, ITestOutputHelper output) : IClassFixture<ChromiumFixture>
 {
     private const int SourceFps = 30;

@@ -3,22 +3,26 @@ using System.Collections.Concurrent;
 namespace VideoEdge.Tests.Deployment;
 
 /// <summary>
-/// One publish per RID per test run, shared by every deployment test. Each run publishes into a
-/// temporary directory of its own, so parallel runs (and the developer's own dist/) never collide;
-/// the intermediate files go as soon as a build is done, the rest when the collection ends.
+/// One publish per RID per test run, shared by every deployment test and by <see cref="PublishTests"/>,
+/// which starts both at the beginning of the parallel phase so the deployment collection, which runs
+/// alone afterwards, finds them built. Each run publishes into a temporary directory of its own, so
+/// parallel runs (and the developer's own dist/) never collide; the intermediate files go as soon as a
+/// build is done, the rest when the test process exits.
 /// </summary>
-public sealed class PublishedBuilds : IDisposable
+public sealed class PublishedBuilds
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"videoedge-deploy-{Guid.NewGuid():N}");
-    private readonly ConcurrentDictionary<string, Lazy<Task<PublishedBuild>>> _builds = new();
+    private static readonly string s_root = Path.Combine(Path.GetTempPath(), $"videoedge-deploy-{Guid.NewGuid():N}");
+    private static readonly ConcurrentDictionary<string, Lazy<Task<PublishedBuild>>> s_builds = new();
+
+    static PublishedBuilds() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(s_root);
 
     public Task<PublishedBuild> GetAsync(string rid) =>
-        _builds.GetOrAdd(rid, r => new Lazy<Task<PublishedBuild>>(() => PublishAsync(r))).Value;
+        s_builds.GetOrAdd(rid, r => new Lazy<Task<PublishedBuild>>(() => PublishAsync(r))).Value;
 
-    private async Task<PublishedBuild> PublishAsync(string rid)
+    private static async Task<PublishedBuild> PublishAsync(string rid)
     {
-        var dist = Path.Combine(_root, "dist");
-        var intermediate = Path.Combine(_root, "build-" + rid);
+        var dist = Path.Combine(s_root, "dist");
+        var intermediate = Path.Combine(s_root, "build-" + rid);
         try
         {
             var result = await Command.RunAsync("bash", [PublishedBuild.PublishScript, rid], new Dictionary<string, string>
@@ -37,8 +41,6 @@ public sealed class PublishedBuilds : IDisposable
             DeleteQuietly(intermediate);
         }
     }
-
-    public void Dispose() => DeleteQuietly(_root);
 
     private static void DeleteQuietly(string directory)
     {

@@ -103,6 +103,7 @@ public sealed class ExecFixture : IDisposable
 /// own rate, a killed or failing program shows the no-signal picture with the reason and is
 /// restarted with backoff, --slowdown stops it while nobody watches, and it never outlives the server.
 /// </summary>
+[LongRunning(55)]
 public sealed class ExecSourceTests(ExecFixture fx) : IClassFixture<ExecFixture>
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);

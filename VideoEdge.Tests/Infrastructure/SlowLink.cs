@@ -104,25 +104,30 @@ public sealed class SlowLink : IDisposable
     /// <summary>
     /// Runs slow_client.py in the namespace against <paramref name="url"/> for <paramref name="seconds"/>
     /// and returns what it saw (every frame, then how it ended). Bounded: killed after seconds + 30.
+    /// When <paramref name="stop"/> fires first, the viewer is killed and the result ends "stopped":
+    /// it was still connected then (a close or an error would have ended it with its own line).
     /// </summary>
-    public async Task<SlowViewerResult> ViewAsync(string kind, string url, double seconds)
+    public async Task<SlowViewerResult> ViewAsync(string kind, string url, double seconds, CancellationToken stop = default)
     {
         using var process = Start("/usr/bin/python3", SlowClientScript, kind, url, seconds.ToString(CultureInfo.InvariantCulture));
         var stderr = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 30));
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, stop);
         try
         {
-            while (await process.StandardOutput.ReadLineAsync(limit.Token) is { } line)
+            while (await process.StandardOutput.ReadLineAsync(either.Token) is { } line)
             {
                 lines.Add(line);
             }
-            await process.WaitForExitAsync(limit.Token);
+            await process.WaitForExitAsync(either.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            lines.Add("{\"end\":\"error\",\"detail\":\"the viewer did not finish in time\"}");
+            lines.Add(stop.IsCancellationRequested && !limit.IsCancellationRequested
+                ? "{\"end\":\"stopped\",\"detail\":\"stopped by the test while still connected\"}"
+                : "{\"end\":\"error\",\"detail\":\"the viewer did not finish in time\"}");
         }
         return SlowViewerResult.Parse(lines, await stderr);
     }

@@ -10,6 +10,7 @@ namespace VideoEdge.Tests.MultiCamera;
 /// mjpeg+http:// upstreams that misbehave on purpose: redirects elsewhere, and bytes that never make
 /// a usable JPEG. Viewers must see the no-signal picture with the reason, and nothing else is fetched.
 /// </summary>
+[LongRunning(45)]
 public sealed class HostileRelayTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);

@@ -9,19 +9,20 @@ namespace VideoEdge.Tests.SlowLink;
 /// a fast viewer in the root namespace reaches the same address over loopback. 720p frames of ~100 KB
 /// (test pattern at quality 95), so at 160 kbit/s (20 KB/s) one frame takes ~5 s on the wire.
 /// Timing bounds are generous: the figures belong in the bench (BENCHMARKS.md, issue 14). What they
-/// wait for is the link, not the CPU, so they run beside the other collections (one at a time among
-/// themselves); the one that counts a fast viewer's every frame is in the timing-sensitive collection.
+/// wait for is the link, not the CPU, so they run beside the other collections (in two classes, this
+/// and <see cref="SlowLinkSmallFrameTests"/>, so two links at a time); the one that counts a fast
+/// viewer's every frame is in the timing-sensitive collection.
 /// </summary>
-[Collection(SlowLinks.Name)]
+[LongRunning(90)]
 public sealed class SlowLinkTests
 {
-    private const int SlowBytesPerSecond = 20_000;
+    internal const int SlowBytesPerSecond = 20_000;
 
     internal static Task<EdgeTestServer> StartServerAsync(Infrastructure.SlowLink link) =>
         EdgeTestServer.StartAsync("--source", "test", "--resolution", "1280x720", "--fps", "15", "--quality", "95",
             "--listen", link.HostAddress + ":0");
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
@@ -87,6 +88,19 @@ public sealed class SlowLinkTests
         var median = Median(result.Frames.Skip(1).Select(f => f.AgeSeconds));
         Assert.True(median <= 2 * (1.25 * transfer + 0.3), $"median frame age {median:0.0} s, one transfer {transfer:0.0} s: {result.Describe()}");
     }
+}
+
+/// <summary>
+/// Smaller frames over the same 160 kbit/s link: the adaptive ladder and fixed variants. A class of its
+/// own (the link's other tests are in <see cref="SlowLinkTests"/>) so the two halves run side by side:
+/// each test has its own namespace, link and server, and waits on the link, not the CPU.
+/// </summary>
+[LongRunning(100)]
+public sealed class SlowLinkSmallFrameTests
+{
+    private const int SlowBytesPerSecond = SlowLinkTests.SlowBytesPerSecond;
+
+    private static double Median(IEnumerable<double> values) => SlowLinkTests.Median(values);
 
     [Fact]
     public Task AdaptiveMjpegViewerAt160KbitGetsSmallerFresherFrames() => AdaptiveViewerAsync("mjpeg", "/stream.mjpg?adapt=1");
@@ -102,7 +116,7 @@ public sealed class SlowLinkTests
     private static async Task AdaptiveViewerAsync(string kind, string path)
     {
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
-        await using var server = await StartServerAsync(link);
+        await using var server = await SlowLinkTests.StartServerAsync(link);
         await server.WaitForFramesAsync();
         var full = (await server.Http.GetByteArrayAsync("/snapshot.jpg")).Length;
         var result = await link.ViewAsync(kind, server.BaseUrl + path, 30);
@@ -126,7 +140,7 @@ public sealed class SlowLinkTests
     public async Task SmallVariantAt160KbitStaysConnected()
     {
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
-        await using var server = await StartServerAsync(link);
+        await using var server = await SlowLinkTests.StartServerAsync(link);
         await server.WaitForFramesAsync();
         var result = await link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg?width=320&quality=50", 20);
         Assert.True(result.Status == 200 && result.StayedConnected, result.Describe());
@@ -144,7 +158,7 @@ public sealed class SlowLinkTests
     public async Task SmallVariantAt160KbitStaysCurrent()
     {
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
-        await using var server = await StartServerAsync(link);
+        await using var server = await SlowLinkTests.StartServerAsync(link);
         await server.WaitForFramesAsync();
         var result = await link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg?width=320&quality=50", 20);
         Assert.True(result.Status == 200 && result.StayedConnected, result.Describe());
@@ -152,12 +166,6 @@ public sealed class SlowLinkTests
         var worst = result.Frames.Skip(1).Max(f => f.AgeSeconds);
         Assert.True(worst <= 2 * (1.25 * transfer + 0.3) + 1, $"frame age up to {worst:0.0} s, one transfer {transfer:0.00} s: {result.Describe()}");
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class SlowLinks
-{
-    public const string Name = "slow-links";
 }
 
 /// <summary>A slow viewer costs nobody else anything: counted frame by frame, so alone with the timing-sensitive tests.</summary>
@@ -171,7 +179,12 @@ public sealed class SlowLinkFanOutTests
         using var link = Infrastructure.SlowLink.Create("160kbit", 32768);
         await using var server = await SlowLinkTests.StartServerAsync(link);
         await server.WaitForFramesAsync();
-        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 25);
+        // The slow viewer stays until the fast one has its 150 frames, however long a loaded machine takes,
+        // and at least 15 s (three full frames' transfer time at the link's rate), then it is stopped: it
+        // must still be connected then, so it lagged behind the whole time the fast one was counted.
+        using var stopSlow = new CancellationTokenSource();
+        var slowMinimum = Task.Delay(TimeSpan.FromSeconds(15));
+        var slow = link.ViewAsync("mjpeg", server.BaseUrl + "/stream.mjpg", 90, stopSlow.Token);
         await Task.Delay(3000);
         await using var fast = await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg");
         using var window = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -184,7 +197,10 @@ public sealed class SlowLinkFanOutTests
         // 15 fps for 10 s: every sequence number, none skipped (a generous 5 % for a loaded machine's hiccups).
         var span = last.Sequence - first.Sequence;
         Assert.True(span <= 150 * 1.05, $"the fast viewer skipped {span - 150} of {span} frames while a slow one lagged");
+        await slowMinimum;
+        await stopSlow.CancelAsync();
         var result = await slow;
+        Assert.True(result.End == "stopped", "the slow viewer was not connected until the end: " + result.Describe());
         Assert.True(result.Frames.Count >= 1, result.Describe());
     }
 

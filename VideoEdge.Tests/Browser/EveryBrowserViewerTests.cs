@@ -15,8 +15,8 @@ namespace VideoEdge.Tests.Browser;
 /// </summary>
 public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
 {
-    private const double SourceFps = 15;
-    private static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(30);
+    internal const double SourceFps = 15;
+    internal static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(30);
     /// <summary>Longer than the page's MJPEG watchdog (10 s) twice over, so a page that cannot see frames is caught.</summary>
     private static readonly TimeSpan Watch = TimeSpan.FromSeconds(30);
 
@@ -77,19 +77,6 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         Assert.Empty(otherTab.Errors);
     }
 
-    /// <summary>
-    /// HTTPS with a self-signed certificate: Chromium then opens the page's WebSocket as an HTTP/2
-    /// extended CONNECT (RFC 8441), which the server once refused with 405.
-    /// </summary>
-    [Fact]
-    public async Task Over_HTTPS_the_page_plays_live_over_both_transports()
-    {
-        using var certificate = new TestCertificate();
-        await using var server = await EdgeTestServer.StartAsync(["--source", "test", "--fps", SourceFps.ToString(CultureInfo.InvariantCulture), .. certificate.ServerArgs]);
-        Assert.StartsWith("https://", server.BaseUrl);
-        await WatchBothTransportsAsync(server, server.BaseUrl, "https");
-    }
-
     /// <summary>nginx configured as the README shows: "proxy_set_header Host $host" drops the port the browser's Origin has.</summary>
     [Fact]
     public async Task Behind_nginx_with_Host_host_the_page_plays_live_over_both_transports()
@@ -99,11 +86,11 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         Assert.Contains("proxy_set_header Host $host;", snippet);
         var upstream = new Uri(server.BaseUrl).Port.ToString(CultureInfo.InvariantCulture);
         await using var nginx = await ReverseProxy.StartNginxAsync(snippet.Replace("127.0.0.1:8080", "127.0.0.1:" + upstream, StringComparison.Ordinal));
-        await WatchBothTransportsAsync(server, $"http://127.0.0.1:{nginx.Port}", "nginx");
+        await WatchBothTransportsAsync(browser, server, $"http://127.0.0.1:{nginx.Port}", "nginx");
     }
 
     /// <summary>Opens the page on both transports and watches both past the MJPEG watchdog: live all along, frames counted, the picture moving.</summary>
-    private async Task WatchBothTransportsAsync(EdgeTestServer server, string pageUrl, string label)
+    internal static async Task WatchBothTransportsAsync(IBrowserFixture browser, EdgeTestServer server, string pageUrl, string label)
     {
         var screens = new List<(string Name, ViewerScreen Screen)>();
         try

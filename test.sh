@@ -12,4 +12,12 @@ source ./scripts/apt-deps.sh
 ensure_apt_packages libgtk-3-0 ffmpeg v4l-utils gcc libc6-dev clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
   qemu-user chromium firefox-esr systemd curl ustreamer nats-server haproxy nginx caddy python3 python3-h2 iproute2 openssl
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-exec dotnet test VideoEdge.Tests -c Release --logger "console;verbosity=normal" "$@"
+status=0
+rm -f TestResults/last.trx
+dotnet test VideoEdge.Tests -c Release --logger "console;verbosity=normal" \
+  --logger "trx;LogFileName=last.trx" --results-directory TestResults "$@" || status=$?
+# The failures again, last, so that a log cut to its tail (CI's) still names every one of them.
+if [[ $status -ne 0 && -f TestResults/last.trx ]]; then
+  python3 scripts/failed-tests.py TestResults/last.trx
+fi
+exit $status

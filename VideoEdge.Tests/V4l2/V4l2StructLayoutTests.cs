@@ -31,7 +31,7 @@ public sealed class V4l2StructLayoutTests
         ["v4l2_format"] = Of<V4l2Format>(("type", "Type"), ("fmt", "Fmt")),
         ["v4l2_pix_format"] = Of<V4l2PixFormat>(("width", "Width"), ("height", "Height"), ("pixelformat", "PixelFormat"),
             ("field", "Field"), ("bytesperline", "BytesPerLine"), ("sizeimage", "SizeImage"), ("colorspace", "Colorspace")),
-        ["v4l2_streamparm"] = Of<V4l2StreamParm>(("type", "Type"), ("parm", "Parm")),
+        ["v4l2_streamparm"] = Of<V4l2StreamParm>(("type", "Type"), ("parm", "Capture")),
         ["v4l2_captureparm"] = Of<V4l2CaptureParm>(("capability", "Capability"), ("capturemode", "CaptureMode"),
             ("timeperframe", "TimePerFrame"), ("extendedmode", "ExtendedMode"), ("readbuffers", "ReadBuffers")),
         ["v4l2_requestbuffers"] = Of<V4l2RequestBuffers>(("count", "Count"), ("type", "Type"), ("memory", "Memory"),

@@ -52,10 +52,10 @@ public sealed unsafe class V4l2BufferQueue(V4l2Device device) : IDisposable
         // Drivers that cannot set the rate (no TIMEPERFRAME capability) report none; keep the asked one then.
         var granted = fps;
         var parm = new V4l2StreamParm { Type = BufTypeVideoCapture };
-        if (device.TryIoctl(VidiocGParm, ref parm) == 0 && (parm.Parm.Capture.Capability & CapTimePerFrame) != 0)
+        if (device.TryIoctl(VidiocGParm, ref parm) == 0 && (parm.Capture.Capability & CapTimePerFrame) != 0)
         {
-            parm.Parm.Capture.TimePerFrame = new V4l2Fract { Numerator = 1000, Denominator = (uint)Math.Round(fps * 1000) };
-            if (device.TryIoctl(VidiocSParm, ref parm) == 0 && parm.Parm.Capture.TimePerFrame is { Numerator: > 0 } t)
+            parm.Capture.TimePerFrame = new V4l2Fract { Numerator = 1000, Denominator = (uint)Math.Round(fps * 1000) };
+            if (device.TryIoctl(VidiocSParm, ref parm) == 0 && parm.Capture.TimePerFrame is { Numerator: > 0 } t)
             {
                 granted = Math.Round((double)t.Denominator / t.Numerator, 3);
             }

@@ -14,9 +14,7 @@ internal unsafe struct V4l2Capability
     public fixed byte Driver[16];
     public fixed byte Card[32];
     public fixed byte BusInfo[32];
-    public uint Version;
-    public uint Capabilities;
-    public uint DeviceCaps;
+    public uint Version, Capabilities, DeviceCaps;
     public fixed uint Reserved[3];
 
     /// <summary>The device node's own capabilities when the driver reports them, else the whole device's.</summary>
@@ -26,39 +24,29 @@ internal unsafe struct V4l2Capability
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2FmtDesc
 {
-    public uint Index;
-    public uint Type;
-    public uint Flags;
+    public uint Index, Type, Flags;
     public fixed byte Description[32];
-    public uint PixelFormat;
-    public uint MbusCode;
+    public uint PixelFormat, MbusCode;
     public fixed uint Reserved[3];
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct V4l2Fract
 {
-    public uint Numerator;
-    public uint Denominator;
+    public uint Numerator, Denominator;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct V4l2FrmSizeStepwise
 {
-    public uint MinWidth;
-    public uint MaxWidth;
-    public uint StepWidth;
-    public uint MinHeight;
-    public uint MaxHeight;
-    public uint StepHeight;
+    public uint MinWidth, MaxWidth, StepWidth;
+    public uint MinHeight, MaxHeight, StepHeight;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2FrmSizeEnum
 {
-    public uint Index;
-    public uint PixelFormat;
-    public uint Type;
+    public uint Index, PixelFormat, Type;
     /// <summary>Union: discrete (width, height) overlays the first two fields.</summary>
     public V4l2FrmSizeStepwise Stepwise;
     public fixed uint Reserved[2];
@@ -70,19 +58,13 @@ internal unsafe struct V4l2FrmSizeEnum
 [StructLayout(LayoutKind.Sequential)]
 internal struct V4l2FrmIvalStepwise
 {
-    public V4l2Fract Min;
-    public V4l2Fract Max;
-    public V4l2Fract Step;
+    public V4l2Fract Min, Max, Step;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2FrmIvalEnum
 {
-    public uint Index;
-    public uint PixelFormat;
-    public uint Width;
-    public uint Height;
-    public uint Type;
+    public uint Index, PixelFormat, Width, Height, Type;
     /// <summary>Union: discrete overlays Min.</summary>
     public V4l2FrmIvalStepwise Stepwise;
     public fixed uint Reserved[2];
@@ -93,18 +75,8 @@ internal unsafe struct V4l2FrmIvalEnum
 [StructLayout(LayoutKind.Sequential)]
 internal struct V4l2PixFormat
 {
-    public uint Width;
-    public uint Height;
-    public uint PixelFormat;
-    public uint Field;
-    public uint BytesPerLine;
-    public uint SizeImage;
-    public uint Colorspace;
-    public uint Priv;
-    public uint Flags;
-    public uint YcbcrEnc;
-    public uint Quantization;
-    public uint XferFunc;
+    public uint Width, Height, PixelFormat, Field, BytesPerLine, SizeImage;
+    public uint Colorspace, Priv, Flags, YcbcrEnc, Quantization, XferFunc;
 }
 
 /// <summary>The 200-byte format union; it holds pointers (v4l2_window), hence pointer alignment.</summary>
@@ -125,34 +97,24 @@ internal struct V4l2Format
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2CaptureParm
 {
-    public uint Capability;
-    public uint CaptureMode;
+    public uint Capability, CaptureMode;
     public V4l2Fract TimePerFrame;
-    public uint ExtendedMode;
-    public uint ReadBuffers;
+    public uint ExtendedMode, ReadBuffers;
     public fixed uint Reserved[4];
 }
 
-[StructLayout(LayoutKind.Explicit, Size = 200)]
-internal struct V4l2StreamParmUnion
-{
-    [FieldOffset(0)] public V4l2CaptureParm Capture;
-}
-
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>The type, then the 200-byte parm union, of which we use the capture member (no pointers, so no padding).</summary>
+[StructLayout(LayoutKind.Sequential, Size = 4 + 200)]
 internal struct V4l2StreamParm
 {
     public uint Type;
-    public V4l2StreamParmUnion Parm;
+    public V4l2CaptureParm Capture;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2RequestBuffers
 {
-    public uint Count;
-    public uint Type;
-    public uint Memory;
-    public uint Capabilities;
+    public uint Count, Type, Memory, Capabilities;
     public byte Flags;
     public fixed byte Reserved[3];
 }
@@ -160,48 +122,44 @@ internal unsafe struct V4l2RequestBuffers
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2Timecode
 {
-    public uint Type;
-    public uint Flags;
-    public byte Frames;
-    public byte Seconds;
-    public byte Minutes;
-    public byte Hours;
+    public uint Type, Flags;
+    public byte Frames, Seconds, Minutes, Hours;
     public fixed byte UserBits[4];
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct V4l2Buffer
 {
-    public uint Index;
-    public uint Type;
-    public uint BytesUsed;
-    public uint Flags;
-    public uint Field;
+    public uint Index, Type, BytesUsed, Flags, Field;
     /// <summary>struct timeval: tv_sec, tv_usec (both long).</summary>
-    public nint TimestampSeconds;
-    public nint TimestampMicroseconds;
+    public nint TimestampSeconds, TimestampMicroseconds;
     public V4l2Timecode Timecode;
-    public uint Sequence;
-    public uint Memory;
+    public uint Sequence, Memory;
     /// <summary>Union m: for MMAP its low 32 bits are the offset to pass to mmap.</summary>
     public nuint M;
-    public uint Length;
-    public uint Reserved2;
+    public uint Length, Reserved2;
     public int RequestFd;
 
     public readonly uint Offset => (uint)M;
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal unsafe struct V4l2Input
+{
+    public uint Index;
+    public fixed byte Name[32];
+    public uint Type, AudioSet, Tuner;
+    public ulong Std;
+    public uint Status, Capabilities;
+    public fixed uint Reserved[3];
+}
+
+[StructLayout(LayoutKind.Sequential)]
 internal unsafe struct V4l2QueryCtrl
 {
-    public uint Id;
-    public uint Type;
+    public uint Id, Type;
     public fixed byte Name[32];
-    public int Minimum;
-    public int Maximum;
-    public int Step;
-    public int DefaultValue;
+    public int Minimum, Maximum, Step, DefaultValue;
     public uint Flags;
     public fixed uint Reserved[2];
 }
@@ -209,8 +167,7 @@ internal unsafe struct V4l2QueryCtrl
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 internal unsafe struct V4l2QueryMenu
 {
-    public uint Id;
-    public uint Index;
+    public uint Id, Index;
     /// <summary>Union with a 64-bit value for integer menus.</summary>
     public fixed byte Name[32];
     public uint Reserved;
@@ -221,20 +178,6 @@ internal struct V4l2Control
 {
     public uint Id;
     public int Value;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct V4l2Input
-{
-    public uint Index;
-    public fixed byte Name[32];
-    public uint Type;
-    public uint AudioSet;
-    public uint Tuner;
-    public ulong Std;
-    public uint Status;
-    public uint Capabilities;
-    public fixed uint Reserved[3];
 }
 
 internal static class V4l2Text

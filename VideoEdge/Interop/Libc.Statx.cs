@@ -26,29 +26,16 @@ internal static unsafe partial class Libc
     [StructLayout(LayoutKind.Sequential)]
     public struct StatxResult
     {
-        public uint Mask;
-        public uint BlockSize;
+        public uint Mask, BlockSize;
         public ulong Attributes;
-        public uint LinkCount;
-        public uint Uid;
-        public uint Gid;
+        public uint LinkCount, Uid, Gid;
         public ushort Mode;
         private readonly ushort _spare0;
-        public ulong Inode;
-        public ulong Size;
-        public ulong Blocks;
-        public ulong AttributesMask;
-        public StatxTimestamp AccessTime;
-        public StatxTimestamp BirthTime;
-        public StatxTimestamp ChangeTime;
-        public StatxTimestamp ModifyTime;
-        public uint RdevMajor;
-        public uint RdevMinor;
-        public uint DevMajor;
-        public uint DevMinor;
+        public ulong Inode, Size, Blocks, AttributesMask;
+        public StatxTimestamp AccessTime, BirthTime, ChangeTime, ModifyTime;
+        public uint RdevMajor, RdevMinor, DevMajor, DevMinor;
         public ulong MountId;
-        public uint DioMemAlign;
-        public uint DioOffsetAlign;
+        public uint DioMemAlign, DioOffsetAlign;
         private fixed ulong _spare3[12];
     }
 

@@ -46,21 +46,6 @@ internal static unsafe partial class Libc
     public const int ENXIO = 6;
     public const int ESHUTDOWN = 108;
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct TimeSpec
-    {
-        public nint Seconds;
-        public nint Nanoseconds;
-    }
-
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
 
@@ -76,8 +61,21 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(void* address, nuint length);
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events, Revents;
+    }
+
     [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public nint Seconds, Nanoseconds;
+    }
 
     [LibraryImport(Library, EntryPoint = "clock_gettime", SetLastError = true)]
     public static partial int ClockGetTime(int clock, TimeSpec* time);

@@ -6,7 +6,8 @@ namespace VideoEdge.Configuration;
 public sealed partial class EdgeOptions
 {
     public string? AuthUser { get; set; }
-    public string? AuthPassword { get; set; }
+    /// <summary>From --auth-password or --auth-password-file, whichever was given: settled by <see cref="ValidateSecurity"/>.</summary>
+    public string? AuthPassword { get; private set; }
     public string? AuthToken { get; set; }
     /// <summary>Origins (scheme://host[:port]) that may read from a browser on another site; "*" for any.</summary>
     public List<string> AllowedOrigins { get; } = [];

@@ -74,7 +74,7 @@ public sealed partial class CaptureLoop : IDisposable
                 _source.Open(token);
                 _state = CaptureState.Live;
                 _started.TrySetResult();
-                LogOpened(_logger, _context.CameraName, _source.Kind, _source.Description, _source.Width, _source.Height, _source.Fps);
+                LogOpened(_context.CameraName, _source.Kind, _source.Description, _source.Width, _source.Height, _source.Fps);
                 failures = 0;
                 lastLoggedReason = null;
                 while (!IdleDue())
@@ -87,7 +87,7 @@ public sealed partial class CaptureLoop : IDisposable
                         _context.Stats.CountPublished();
                         if (wokenAt != 0)
                         {
-                            LogWoken(_logger, _context.CameraName, Environment.TickCount64 - wokenAt);
+                            LogWoken(_context.CameraName, Environment.TickCount64 - wokenAt);
                             wokenAt = 0;
                         }
                     }
@@ -106,7 +106,7 @@ public sealed partial class CaptureLoop : IDisposable
             catch (Exception ex)
             {
                 reason = Security.SourceText.Redact("capture failed: " + ex.Message);
-                LogUnexpected(_logger, _context.CameraName, ex);
+                LogUnexpected(_context.CameraName, ex);
             }
             finally
             {
@@ -126,7 +126,7 @@ public sealed partial class CaptureLoop : IDisposable
             var shape = Digits().Replace(reason, "#");
             if (shape != lastLoggedReason)
             {
-                LogOffline(_logger, _context.CameraName, _source.Description, reason);
+                LogOffline(_context.CameraName, _source.Description, reason);
                 lastLoggedReason = shape;
             }
             _started.TrySetResult();
@@ -159,7 +159,7 @@ public sealed partial class CaptureLoop : IDisposable
     {
         _state = CaptureState.Idle;
         _context.Hub.DropLatest();
-        LogIdle(_logger, _context.CameraName, _context.Options.OnDemand.TotalSeconds);
+        LogIdle(_context.CameraName, _context.Options.OnDemand.TotalSeconds);
         WaitHandle[] wake = [_demandArrived, token.WaitHandle];
         while (!_context.Hub.HasDemand)
         {
@@ -173,7 +173,7 @@ public sealed partial class CaptureLoop : IDisposable
         Volatile.Write(ref _lastDemand, Environment.TickCount64);
         _offlineReason = "starting";
         _state = CaptureState.Starting;
-        LogWaking(_logger, _context.CameraName);
+        LogWaking(_context.CameraName);
         return true;
     }
 
@@ -206,7 +206,7 @@ public sealed partial class CaptureLoop : IDisposable
         }
         catch (Exception ex)
         {
-            LogUnexpected(_logger, _context.CameraName, ex);
+            LogUnexpected(_context.CameraName, ex);
         }
     }
 
@@ -215,7 +215,7 @@ public sealed partial class CaptureLoop : IDisposable
         _stop.Cancel();
         if (_thread.IsAlive && !_thread.Join(TimeSpan.FromSeconds(1.5)))
         {
-            LogStuck(_logger, _context.CameraName);
+            LogStuck(_context.CameraName);
         }
         _source.Dispose();
         _noSignal.Dispose();
@@ -227,25 +227,25 @@ public sealed partial class CaptureLoop : IDisposable
     private static partial Regex Digits();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: {Kind} source '{Description}' open at {Width}x{Height} {Fps} fps")]
-    private static partial void LogOpened(ILogger logger, string camera, string kind, string description, int width, int height, double fps);
+    private partial void LogOpened(string camera, string kind, string description, int width, int height, double fps);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Camera {Camera}: '{Description}' unavailable: {Reason}. Showing the no-signal picture and retrying.")]
-    private static partial void LogOffline(ILogger logger, string camera, string description, string reason);
+    private partial void LogOffline(string camera, string description, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: nobody watching for {Seconds} s, switched off until the next viewer or snapshot (--on-demand)")]
-    private static partial void LogIdle(ILogger logger, string camera, double seconds);
+    private partial void LogIdle(string camera, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: switching on for a viewer")]
-    private static partial void LogWaking(ILogger logger, string camera);
+    private partial void LogWaking(string camera);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Camera {Camera}: first frame {Milliseconds} ms after switching on")]
-    private static partial void LogWoken(ILogger logger, string camera, long milliseconds);
+    private partial void LogWoken(string camera, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Camera {Camera}: unexpected capture error")]
-    private static partial void LogUnexpected(ILogger logger, string camera, Exception exception);
+    private partial void LogUnexpected(string camera, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Camera {Camera}: capture thread did not stop in time")]
-    private static partial void LogStuck(ILogger logger, string camera);
+    private partial void LogStuck(string camera);
 }
 
 /// <summary>Where a camera's capture stands, as /api/state, /api/cameras and /metrics report it.</summary>

@@ -210,10 +210,10 @@ public sealed class MjpegRelaySource : IFrameSource
     {
         _watchdog?.Dispose();
         _watchdog = null;
-        _stream?.Dispose();
-        _stream = null;
+        // Disposing the response disposes the stream read from its content (what the watchdog relies on too).
         _response?.Dispose();
         _response = null;
+        _stream = null;
         _parser = null;
     }
 

@@ -2,40 +2,60 @@ namespace VideoEdge.Frames;
 
 /// <summary>
 /// The receive window both stream parsers (the relay's multipart parser and the exec: source's JPEG
-/// splitter) read into: unread bytes live in buffer[start..end]; before a read, they are moved to the
+/// splitter) read into: unread bytes live in _buffer[_start.._end]; before a read, they are moved to the
 /// front and the buffer grown (up to a cap) so that a whole read chunk fits behind them.
+/// The caller reads into <see cref="GetWriteMemory"/>, reports the count with <see cref="Advance"/>
+/// and then takes what the parser found; a span it returns is valid until the next GetWriteMemory.
 /// </summary>
-internal static class ReceiveBuffer
+public abstract class ReceiveBuffer
 {
-    public const int InitialCapacity = 256 * 1024;
-    public const int ReadChunk = 64 * 1024;
+    private const int InitialCapacity = 256 * 1024;
+    private const int ReadChunk = 64 * 1024;
 
-    /// <summary>Makes room for the next read; returns how far the unread bytes moved toward the front (offsets into them shift by that).</summary>
-    public static int MakeRoom(ref byte[] buffer, ref int start, ref int end, int capacity)
+    private protected readonly int _capacity;
+    private protected byte[] _buffer;
+    private protected int _start;
+    private protected int _end;
+
+    /// <param name="maxItemBytes">The largest part or frame the parser keeps (checked positive).</param>
+    /// <param name="overhead">Room needed beside one such item (e.g. its headers).</param>
+    private protected ReceiveBuffer(int maxItemBytes, int overhead)
     {
-        var moved = 0;
-        if (buffer.Length - end < ReadChunk)
-        {
-            if (start > 0)
-            {
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                end -= start;
-                moved = start;
-                start = 0;
-            }
-            if (buffer.Length - end < ReadChunk && buffer.Length < capacity)
-            {
-                Array.Resize(ref buffer, Math.Min(capacity, Math.Max(buffer.Length * 2, end + ReadChunk)));
-            }
-        }
-        return moved;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxItemBytes);
+        _capacity = maxItemBytes + overhead + 2 * ReadChunk;
+        _buffer = new byte[Math.Min(InitialCapacity, _capacity)];
     }
 
-    /// <summary>Records <paramref name="count"/> bytes read into the memory <see cref="MakeRoom"/> left behind <paramref name="end"/>.</summary>
-    public static void Advance(byte[] buffer, ref int end, int count)
+    /// <summary>Where the next bytes from the stream go; invalidates the last part or frame returned.</summary>
+    public Memory<byte> GetWriteMemory()
+    {
+        if (_buffer.Length - _end < ReadChunk)
+        {
+            if (_start > 0)
+            {
+                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+                _end -= _start;
+                Moved(_start);
+                _start = 0;
+            }
+            if (_buffer.Length - _end < ReadChunk && _buffer.Length < _capacity)
+            {
+                Array.Resize(ref _buffer, Math.Min(_capacity, Math.Max(_buffer.Length * 2, _end + ReadChunk)));
+            }
+        }
+        return _buffer.AsMemory(_end);
+    }
+
+    /// <summary>Records <paramref name="count"/> bytes read into the memory <see cref="GetWriteMemory"/> gave.</summary>
+    public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, buffer.Length - end);
-        end += count;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _end);
+        _end += count;
+    }
+
+    /// <summary>The unread bytes moved this far toward the front: a parser's own offsets into them shift by that.</summary>
+    private protected virtual void Moved(int distance)
+    {
     }
 }

@@ -21,25 +21,18 @@ public enum PartStatus
 /// and leading dashes (or not at all, then learned from the first delimiter line), CRLF or bare LF
 /// line ends, parts with a Content-Length and parts without one (then the body ends where the next
 /// delimiter line begins, so a thumbnail's EOI inside a JPEG does not cut it short).
-/// The caller reads into <see cref="GetWriteMemory"/>, reports the count with <see cref="Advance"/>
-/// and takes parts with <see cref="TryReadPart"/>; a part's span is valid until the next
-/// GetWriteMemory. The receive buffer grows to fit the largest part and is then reused, and a
-/// part is never copied inside the parser.
+/// Parts are taken with <see cref="TryReadPart"/> (see <see cref="ReceiveBuffer"/> for the reads).
+/// The receive buffer grows to fit the largest part and is then reused, and a part is never copied
+/// inside the parser.
 /// </summary>
-public sealed class MultipartMjpegParser
+public sealed class MultipartMjpegParser : ReceiveBuffer
 {
-    private const int InitialCapacity = ReceiveBuffer.InitialCapacity;
-    private const int ReadChunk = ReceiveBuffer.ReadChunk;
     private const int MaxHeaderBytes = 8 * 1024;
 
     private enum State { Boundary, Headers, Body, Skip }
 
     private readonly int _maxPartBytes;
-    private readonly int _capacity;
     private byte[]? _delimiter;
-    private byte[] _buffer;
-    private int _start;
-    private int _end;
     private State _state;
     private int _contentLength = -1;
     private int _headerBytes;
@@ -50,11 +43,9 @@ public sealed class MultipartMjpegParser
     /// <param name="boundary">The boundary parameter of the Content-Type (quotes and dashes allowed), or null to learn it from the stream.</param>
     /// <param name="maxPartBytes">Larger parts are dropped without being buffered whole.</param>
     public MultipartMjpegParser(string? boundary, int maxPartBytes)
+        : base(maxPartBytes, MaxHeaderBytes)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPartBytes);
         _maxPartBytes = maxPartBytes;
-        _capacity = maxPartBytes + MaxHeaderBytes + 2 * ReadChunk;
-        _buffer = new byte[Math.Min(InitialCapacity, _capacity)];
         var core = boundary?.Trim().Trim('"').TrimStart('-');
         if (!string.IsNullOrEmpty(core))
         {
@@ -64,15 +55,6 @@ public sealed class MultipartMjpegParser
 
     /// <summary>The boundary in use without its leading dashes (null until one was learned).</summary>
     public string? Boundary => _delimiter is null ? null : System.Text.Encoding.ASCII.GetString(_delimiter);
-
-    /// <summary>Where the next bytes from the stream go; invalidates the last part returned.</summary>
-    public Memory<byte> GetWriteMemory()
-    {
-        ReceiveBuffer.MakeRoom(ref _buffer, ref _start, ref _end, _capacity);
-        return _buffer.AsMemory(_end);
-    }
-
-    public void Advance(int count) => ReceiveBuffer.Advance(_buffer, ref _end, count);
 
     /// <summary>
     /// The next part body, with the line ends around it trimmed. Throws <see cref="InvalidDataException"/>

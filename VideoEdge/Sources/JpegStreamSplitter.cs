@@ -25,45 +25,28 @@ public enum JpegSplitStatus
 /// FF D0–D7 are restart markers, other markers between the scans of a progressive JPEG go back to
 /// walking segments). Anything between frames — a multipart MJPEG stream's boundary and header lines,
 /// a program's stray text, bytes that only look like an SOI — is skipped.
-/// The caller reads into <see cref="GetWriteMemory"/>, reports the count with <see cref="Advance"/>
-/// and takes frames with <see cref="TryReadFrame"/>; a frame's span is valid until the next
-/// GetWriteMemory. No I/O: a pure function of the bytes given, scanned once each.
+/// Frames are taken with <see cref="TryReadFrame"/> (see <see cref="ReceiveBuffer"/> for the reads).
+/// No I/O: a pure function of the bytes given, scanned once each.
 /// </summary>
-public sealed class JpegStreamSplitter
+public sealed class JpegStreamSplitter : ReceiveBuffer
 {
-    private const int InitialCapacity = ReceiveBuffer.InitialCapacity;
-    private const int ReadChunk = ReceiveBuffer.ReadChunk;
-
     private enum Phase { Seek, Segments, EntropyData }
 
     private readonly int _maxFrameBytes;
-    private readonly int _capacity;
-    private byte[] _buffer;
-    private int _start;
     private int _position;
-    private int _end;
     private Phase _phase;
 
     /// <param name="maxFrameBytes">Larger JPEGs are dropped (<see cref="JpegSplitStatus.TooLarge"/>) without being buffered whole.</param>
     public JpegStreamSplitter(int maxFrameBytes)
+        : base(maxFrameBytes, 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFrameBytes);
         _maxFrameBytes = maxFrameBytes;
-        _capacity = maxFrameBytes + 2 * ReadChunk;
-        _buffer = new byte[Math.Min(InitialCapacity, _capacity)];
     }
 
     /// <summary>Bytes skipped because they were not part of any JPEG.</summary>
     public long SkippedBytes { get; private set; }
 
-    /// <summary>Where the next bytes from the stream go; invalidates the last frame returned.</summary>
-    public Memory<byte> GetWriteMemory()
-    {
-        _position -= ReceiveBuffer.MakeRoom(ref _buffer, ref _start, ref _end, _capacity);
-        return _buffer.AsMemory(_end);
-    }
-
-    public void Advance(int count) => ReceiveBuffer.Advance(_buffer, ref _end, count);
+    private protected override void Moved(int distance) => _position -= distance;
 
     /// <summary>The next whole JPEG, from its SOI (FF D8) to its EOI (FF D9) inclusive.</summary>
     public JpegSplitStatus TryReadFrame(out ReadOnlySpan<byte> frame)

@@ -96,7 +96,7 @@ public sealed class ClientErrorLogTests(V4l2Fixture fx, ITestOutputHelper output
         socket.Dispose();
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         context.Features.Set<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>(new SocketFeature(socket));
-        VideoEdge.Viewers.ViewerRequest.LimitSendBuffer(context, 128 * 1024);
+        VideoEdge.Api.ViewerRequest.LimitSendBuffer(context, 128 * 1024);
     }
 
     private sealed class SocketFeature(Socket socket) : Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature

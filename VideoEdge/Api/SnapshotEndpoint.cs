@@ -1,8 +1,8 @@
-using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Frames;
+using VideoEdge.Viewers;
 
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Api;
 
 /// <summary>
 /// GET /snapshot.jpg: the latest frame; with ?fresh=1 the next one captured after the request

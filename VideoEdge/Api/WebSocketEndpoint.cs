@@ -1,9 +1,9 @@
-using VideoEdge.Api;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 using VideoEdge.Variants;
+using VideoEdge.Viewers;
 
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Api;
 
 /// <summary>
 /// GET /ws: one binary message per frame, each a complete JPEG. With ?meta=1 a small JSON text

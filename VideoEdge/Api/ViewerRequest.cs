@@ -1,10 +1,9 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
-using VideoEdge.Api;
 using VideoEdge.Security;
 
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Api;
 
 /// <summary>What every image endpoint reads from the request: validated query values and the peer.</summary>
 public static class ViewerRequest

@@ -1,8 +1,9 @@
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 using VideoEdge.Variants;
+using VideoEdge.Viewers;
 
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Api;
 
 /// <summary>GET /stream.mjpg: one multipart HTTP response per viewer, a part per frame.</summary>
 public static class MjpegEndpoint

@@ -1,9 +1,8 @@
 using System.Net;
 using VideoEdge.Api;
 using VideoEdge.Configuration;
-using VideoEdge.Security;
 
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Security;
 
 /// <summary>
 /// How many streams (MJPEG and WebSocket, over all cameras) run at once, in total and per client

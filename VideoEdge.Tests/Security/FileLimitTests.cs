@@ -43,6 +43,7 @@ public sealed class FileLimitTests(ITestOutputHelper output)
                 }
             }
             await Task.Delay(1000);
+            AssertRunning(server);
             var cpuBefore = CpuSeconds(server.Process.Id);
             var clock = Stopwatch.StartNew();
             // While the idle connections are held a new one is closed at once rather than left waiting.
@@ -60,6 +61,7 @@ public sealed class FileLimitTests(ITestOutputHelper output)
             }
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"a snapshot attempt at the limit took {clock.Elapsed.TotalSeconds:0.0} s");
             await Task.Delay(TimeSpan.FromSeconds(6) - clock.Elapsed);
+            AssertRunning(server);
             var cpu = CpuSeconds(server.Process.Id) - cpuBefore;
             output.WriteLine($"server CPU {cpu:0.00} s in {clock.Elapsed.TotalSeconds:0.0} s while {idle.Count} idle connections were held");
             // A spinning accept loop costs a whole core (6 s here); the test pattern at 5 fps a few percent.
@@ -105,6 +107,15 @@ public sealed class FileLimitTests(ITestOutputHelper output)
         await using var capped = await ProcessServer.StartAsync(
             ["-c", "ulimit -n 1024 && exec dotnet \"$0\" \"$@\"", ProcessServer.AppDll, "--source", "test", "--max-clients", "5000"], executable: "bash");
         Assert.Contains("--max-clients 5000 is more than the file limit allows", capped.Output);
+    }
+
+    private static void AssertRunning(ProcessServer server)
+    {
+        if (server.Process.HasExited)
+        {
+            var output = server.Output;
+            Assert.Fail($"the server exited ({server.Process.ExitCode}) while the connections were held; its last output:\n{output[Math.Max(0, output.Length - 4000)..]}");
+        }
     }
 
     /// <summary>utime + stime of the process, from /proc/PID/stat (in clock ticks of 1/100 s).</summary>

@@ -114,9 +114,7 @@ public static class ViewerRequest
                     // TCP_NOTSENT_LOWAT makes the kernel take a frame's bytes only as the ones before
                     // them actually leave, so the next frame is picked when this one is nearly out:
                     // at 20 KB/s a viewer then starts on frames about a second old instead of six.
-                    Span<byte> value = stackalloc byte[sizeof(int)];
-                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, NotSentLowWater);
-                    socket.SetRawSocketOption(IpProtoTcp, TcpNotSentLowAt, value);
+                    Interop.TcpOptions.SetNotSentLowWater(socket, NotSentLowWater);
                 }
             }
             // A viewer that resets right after the upgrade leaves a closed socket behind.
@@ -126,8 +124,6 @@ public static class ViewerRequest
         }
     }
 
-    private const int IpProtoTcp = 6;
-    private const int TcpNotSentLowAt = 25;
     private const int NotSentLowWater = 16 * 1024;
 
     public static void NoStore(HttpResponse response)

@@ -13,9 +13,6 @@ namespace VideoEdge.Interop;
 [StructLayout(LayoutKind.Sequential)]
 internal struct TcpInfo
 {
-    private const int IpProtoTcp = 6;
-    private const int TcpInfoOption = 11;
-
     public byte State;
     public byte CaState;
     public byte Retransmits;
@@ -97,7 +94,7 @@ internal struct TcpInfo
         info = default;
         try
         {
-            length = socket.GetRawSocketOption(IpProtoTcp, TcpInfoOption, MemoryMarshal.AsBytes(new Span<TcpInfo>(ref info)));
+            length = socket.GetRawSocketOption(TcpOptions.IpProtoTcp, TcpOptions.TcpInfo, MemoryMarshal.AsBytes(new Span<TcpInfo>(ref info)));
             return true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
@@ -110,4 +107,20 @@ internal struct TcpInfo
     /// <summary>Where <paramref name="field"/> (a field of <paramref name="info"/>) ends: it is valid when that is within the length read.</summary>
     public static unsafe int EndOf<T>(ref TcpInfo info, ref T field) where T : unmanaged =>
         (int)Unsafe.ByteOffset(ref Unsafe.As<TcpInfo, byte>(ref info), ref Unsafe.As<T, byte>(ref field)) + sizeof(T);
+}
+
+/// <summary>TCP socket options (linux/tcp.h) that .NET has no name for, set through <see cref="Socket.SetRawSocketOption"/>.</summary>
+internal static class TcpOptions
+{
+    public const int IpProtoTcp = 6;
+    public const int TcpInfo = 11;
+    public const int TcpNotSentLowAt = 25;
+
+    /// <summary>TCP_NOTSENT_LOWAT: the kernel takes more of a write only while fewer than <paramref name="bytes"/> wait unsent.</summary>
+    public static void SetNotSentLowWater(Socket socket, int bytes)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        MemoryMarshal.Write(value, in bytes);
+        socket.SetRawSocketOption(IpProtoTcp, TcpNotSentLowAt, value);
+    }
 }

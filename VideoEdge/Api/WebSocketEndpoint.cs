@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 using VideoEdge.Variants;
@@ -36,7 +37,7 @@ public static class WebSocketEndpoint
         WebSocketSession session;
         try
         {
-            session = await WebSocketSession.AcceptAsync(context, cancellation.Token);
+            session = await StartAsync(context, cancellation.Token);
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
@@ -73,5 +74,44 @@ public static class WebSocketEndpoint
             session.Abort();
         }
         await receiving;
+    }
+
+    /// <summary>
+    /// Completes the handshake, which the caller has validated (<c>IsWebSocketRequest</c>): an HTTP/2
+    /// extended CONNECT is answered 200, an HTTP/1.1 upgrade 101. As for MJPEG, plain HTTP/1.x gets the
+    /// socket itself as its sink, anything else the stream Kestrel frames.
+    /// </summary>
+    private static async Task<WebSocketSession> StartAsync(HttpContext context, CancellationToken cancellation)
+    {
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            var stream = await connect.AcceptAsync();
+            return new WebSocketSession(new StreamSink(stream, context), stream);
+        }
+        var upgrade = context.Features.GetRequiredFeature<IHttpUpgradeFeature>();
+        var accept = WebSocketFramer.AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        context.Response.Headers.Upgrade = "websocket";
+        context.Response.Headers.SecWebSocketAccept = accept;
+        var socket = SocketSink.TryCreate(context, ownsResponse: false);
+        var before = socket?.BytesWritten();
+        var incoming = await upgrade.UpgradeAsync();
+        if (socket is null || before is null)
+        {
+            // TLS (or no socket, or a kernel without tcp_info's byte counts): through Kestrel, which orders our bytes after its 101.
+            return new WebSocketSession(new StreamSink(incoming, context), incoming);
+        }
+        // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
+        // The response is one small write, so once the socket has taken at least its fixed part, it has
+        // all of it. (An earlier response on this connection still unsent at this point would need a
+        // client that pipelines an upgrade behind other requests; browsers open a new connection.)
+        var least = before.Value + "HTTP/1.1 101 Switching Protocols\r\n\r\n".Length + "Upgrade: websocket\r\n".Length
+            + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        patience.CancelAfter(TimeSpan.FromSeconds(5));
+        while (socket.BytesWritten() < least)
+        {
+            await Task.Delay(1, patience.Token);
+        }
+        return new WebSocketSession(socket, incoming);
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Hub;
 
@@ -27,7 +26,8 @@ public sealed partial class WebSocketSession : IByteSink
     private readonly byte[] _control = new byte[WebSocketFramer.MaxLength + 125];
     private bool _finished;
 
-    private WebSocketSession(IByteSink sink, Stream incoming)
+    /// <summary>A session over an accepted connection: <paramref name="sink"/> sends, <paramref name="incoming"/> is what the viewer sends.</summary>
+    public WebSocketSession(IByteSink sink, Stream incoming)
     {
         _sink = sink;
         _incoming = incoming;
@@ -38,44 +38,6 @@ public sealed partial class WebSocketSession : IByteSink
 
     /// <summary>False once a send was cut short (the peer's view of the framing is lost) or a close went out: nothing more may be sent.</summary>
     public bool CanSend => !_finished;
-
-    /// <summary>
-    /// Completes the handshake, which the caller has validated (<c>IsWebSocketRequest</c>): an HTTP/2
-    /// extended CONNECT is answered 200, an HTTP/1.1 upgrade 101.
-    /// </summary>
-    public static async Task<WebSocketSession> AcceptAsync(HttpContext context, CancellationToken cancellation)
-    {
-        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
-        {
-            var stream = await connect.AcceptAsync();
-            return new WebSocketSession(new StreamSink(stream, context), stream);
-        }
-        var upgrade = context.Features.GetRequiredFeature<IHttpUpgradeFeature>();
-        var accept = WebSocketFramer.AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
-        context.Response.Headers.Upgrade = "websocket";
-        context.Response.Headers.SecWebSocketAccept = accept;
-        var socket = SocketSink.TryCreate(context, ownsResponse: false);
-        var before = socket?.BytesWritten();
-        var incoming = await upgrade.UpgradeAsync();
-        if (socket is null || before is null)
-        {
-            // TLS (or no socket, or a kernel without tcp_info's byte counts): through Kestrel, which orders our bytes after its 101.
-            return new WebSocketSession(new StreamSink(incoming, context), incoming);
-        }
-        // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
-        // The response is one small write, so once the socket has taken at least its fixed part, it has
-        // all of it. (An earlier response on this connection still unsent at this point would need a
-        // client that pipelines an upgrade behind other requests; browsers open a new connection.)
-        var least = before.Value + "HTTP/1.1 101 Switching Protocols\r\n\r\n".Length + "Upgrade: websocket\r\n".Length
-            + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
-        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        patience.CancelAfter(TimeSpan.FromSeconds(5));
-        while (socket.BytesWritten() < least)
-        {
-            await Task.Delay(1, patience.Token);
-        }
-        return new WebSocketSession(socket, incoming);
-    }
 
     /// <summary>One message (head, shared frame buffer, tail) with the lock held.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

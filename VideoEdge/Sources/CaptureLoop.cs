@@ -155,6 +155,8 @@ public sealed partial class CaptureLoop : IDisposable
     /// so nobody is shown a stale picture as live: newcomers wait for the first fresh frame. Progress is
     /// still marked, as the capture thread is healthy and responsive. False when the server stops.
     /// </summary>
+    private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromMilliseconds(250);
+
     private bool StayIdle(CancellationToken token)
     {
         _state = CaptureState.Idle;
@@ -164,7 +166,10 @@ public sealed partial class CaptureLoop : IDisposable
         while (!_context.Hub.HasDemand)
         {
             _context.Stats.MarkProgress();
-            WaitHandle.WaitAny(wake, TimeSpan.FromSeconds(1));
+            // Well inside the systemd watchdog's stall limit, which is WatchdogSec= itself (a unit may
+            // set 1 s): marked once a second, an idle camera counted as stalled whenever a round fell
+            // just before the mark.
+            WaitHandle.WaitAny(wake, IdleHeartbeat);
             if (token.IsCancellationRequested)
             {
                 return false;

@@ -89,6 +89,36 @@ public abstract partial class EveryBrowserViewerTests(IBrowserFixture browser)
         await WatchBothTransportsAsync(browser, server, $"http://127.0.0.1:{nginx.Port}", "nginx");
     }
 
+    /// <summary>
+    /// Status polls that fail while the MJPEG picture keeps coming (a proxy's hiccup, a server too busy
+    /// to answer one poll) leave the stream playing: the picture itself shows the server is there. The
+    /// status panel says its figures are stale.
+    /// </summary>
+    [Fact]
+    public async Task Failing_status_polls_do_not_drop_an_MJPEG_stream_that_plays()
+    {
+        await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", SourceFps.ToString(CultureInfo.InvariantCulture));
+        var upstream = new Uri(server.BaseUrl).Port.ToString(CultureInfo.InvariantCulture);
+        var snippet = ReverseProxy.ReadmeSnippet("nginx").Replace("127.0.0.1:8080", "127.0.0.1:" + upstream, StringComparison.Ordinal);
+        // Every status request (/api/state, /cams/NAME/state) fails at the proxy; everything else passes.
+        await using var nginx = await ReverseProxy.StartNginxAsync("location ~ /state$ { return 503; }\n" + snippet);
+        var screen = await ViewerScreen.OpenAsync(browser, $"http://127.0.0.1:{nginx.Port}", "#transport=mjpeg");
+        await using var tab = screen.Tab;
+        await screen.WaitForStateAsync("live", LiveTimeout);
+        var clock = Stopwatch.StartNew();
+        var fps = new List<double>();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var shown = await screen.StateAsync();
+            Assert.True(shown == "live", $"{browser.Engine}: '{shown}' after {clock.Elapsed.TotalSeconds:0} s of failing polls ({await tab.TextAsync("#banner")})");
+            fps.Add(await screen.FpsAsync());
+            await Task.Delay(1000);
+        }
+        Assert.True(fps.Count(f => f > 0) >= fps.Count * 0.7, $"{browser.Engine}: fps readings {string.Join(" ", fps)}");
+        Assert.StartsWith("Server unreachable since", await tab.TextAsync("#staleNote"));
+        await screen.AssertPictureMovesAsync($"{browser.Engine}-failing-polls");
+    }
+
     /// <summary>Opens the page on both transports and watches both past the MJPEG watchdog: live all along, frames counted, the picture moving.</summary>
     internal static async Task WatchBothTransportsAsync(IBrowserFixture browser, EdgeTestServer server, string pageUrl, string label)
     {

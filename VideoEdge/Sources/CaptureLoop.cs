@@ -150,13 +150,14 @@ public sealed partial class CaptureLoop : IDisposable
         return now - Volatile.Read(ref _lastDemand) >= (long)_context.Options.OnDemand.TotalMilliseconds;
     }
 
+    /// <summary>How often an idle camera's capture thread says it is alive (see <see cref="StayIdle"/>).</summary>
+    private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
     /// The source is closed; waits for the first viewer or snapshot request. The last frame is dropped
     /// so nobody is shown a stale picture as live: newcomers wait for the first fresh frame. Progress is
     /// still marked, as the capture thread is healthy and responsive. False when the server stops.
     /// </summary>
-    private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromMilliseconds(250);
-
     private bool StayIdle(CancellationToken token)
     {
         _state = CaptureState.Idle;

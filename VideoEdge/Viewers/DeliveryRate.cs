@@ -12,7 +12,6 @@ namespace VideoEdge.Viewers;
 /// </summary>
 public sealed class DeliveryRate
 {
-
     /// <summary>How long what is queued for a viewer may take to drain before its next frame starts.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(150);
 
@@ -27,7 +26,7 @@ public sealed class DeliveryRate
     private long _lastQueued;
     private long _lastTicks;
     private long _drainedUntil;
-
+    /// <summary>The size of the last frame written: how much room "several more frames" takes.</summary>
     private long _lastWrite;
 
     /// <summary>How long a viewer found drained, or with room for several more frames, goes unmeasured.</summary>

@@ -131,7 +131,9 @@ public sealed class DirectSendTests
                     }
                 }
             });
-            for (var i = 0; i < 20000; i++)
+            // Until enough frames went both ways (a loaded machine may starve the loop for a while), bounded.
+            var publishing = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 20000 || (Count(seen) < 1000 && publishing.Elapsed < TimeSpan.FromSeconds(20)); i++)
             {
                 hub.Publish(pool.Rent(10));
                 if (i % 64 == 0)
@@ -151,6 +153,14 @@ public sealed class DirectSendTests
         }
         Assert.Equal(0, pool.Outstanding);
         Assert.Equal(0, pool.Misuse);
+    }
+
+    private static int Count(List<long> seen)
+    {
+        lock (seen)
+        {
+            return seen.Count;
+        }
     }
 
     /// <summary>Takes every other frame directly and declines the rest, so both paths interleave.</summary>

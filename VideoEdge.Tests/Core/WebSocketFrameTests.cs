@@ -1,4 +1,5 @@
 using System.Text;
+using VideoEdge.Api;
 using VideoEdge.Viewers;
 using Result = VideoEdge.Viewers.WebSocketFrameReader.Result;
 
@@ -63,7 +64,7 @@ public sealed class WebSocketFrameTests
 
     [Fact]
     public void The_accept_key_is_the_one_in_RFC_6455() =>
-        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketFramer.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
+        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketEndpoint.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
 
     [Fact]
     public void A_masked_frame_is_unmasked_in_place_and_fully_consumed()

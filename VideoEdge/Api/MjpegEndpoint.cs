@@ -1,3 +1,4 @@
+using System.Text;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
 using VideoEdge.Variants;
@@ -57,7 +58,7 @@ public static class MjpegEndpoint
         {
             if (socket is not null)
             {
-                await socket.SendAsync(MjpegFramer.ResponseHead(context.Response), MjpegFramer.Preamble, ReadOnlyMemory<byte>.Empty, cancellation);
+                await socket.SendAsync(ResponseHead(context.Response), MjpegFramer.Preamble, ReadOnlyMemory<byte>.Empty, cancellation);
             }
             else
             {
@@ -71,5 +72,23 @@ public static class MjpegEndpoint
             sink.Abort();
             return null;
         }
+    }
+
+    /// <summary>
+    /// A response head with every header the endpoint and middleware set, for a response written
+    /// straight on the socket; its body ends when the connection closes.
+    /// </summary>
+    private static byte[] ResponseHead(HttpResponse response)
+    {
+        var head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        foreach (var (name, values) in response.Headers)
+        {
+            foreach (var value in values)
+            {
+                head.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+        head.Append("Connection: close\r\n\r\n");
+        return Encoding.ASCII.GetBytes(head.ToString());
     }
 }

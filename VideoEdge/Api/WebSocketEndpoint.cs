@@ -1,6 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
+using VideoEdge.Interop;
 using VideoEdge.Variants;
 using VideoEdge.Viewers;
 
@@ -89,11 +93,12 @@ public static class WebSocketEndpoint
             return new WebSocketSession(new StreamSink(stream, context), stream);
         }
         var upgrade = context.Features.GetRequiredFeature<IHttpUpgradeFeature>();
-        var accept = WebSocketFramer.AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        var accept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers.SecWebSocketAccept = accept;
         var socket = SocketSink.TryCreate(context, ownsResponse: false);
-        var before = socket?.BytesWritten();
+        var raw = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var before = raw is null ? null : TcpInfo.BytesWritten(raw);
         var incoming = await upgrade.UpgradeAsync();
         if (socket is null || before is null)
         {
@@ -108,10 +113,14 @@ public static class WebSocketEndpoint
             + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         patience.CancelAfter(TimeSpan.FromSeconds(5));
-        while (socket.BytesWritten() < least)
+        while (TcpInfo.BytesWritten(raw!) < least)
         {
             await Task.Delay(1, patience.Token);
         }
         return new WebSocketSession(socket, incoming);
     }
+
+    /// <summary>Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 section 4.2.2).</summary>
+    internal static string AcceptKey(string key) =>
+        Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key.Trim() + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
 }

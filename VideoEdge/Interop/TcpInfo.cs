@@ -104,6 +104,21 @@ internal struct TcpInfo
         }
     }
 
+    /// <summary>
+    /// How many bytes anyone has written to this connection so far (sent, in flight or queued in the
+    /// kernel), or null when the kernel does not say (Linux before 4.19). Lets a caller see that bytes
+    /// Kestrel queued on its own send loop have reached the socket before writing past it.
+    /// </summary>
+    public static long? BytesWritten(Socket socket)
+    {
+        // Bytes sent on the wire (retransmissions counted again), less those, plus those not yet sent.
+        if (!TryRead(socket, out var info, out var length) || length < EndOf(ref info, ref info.BytesRetrans))
+        {
+            return null;
+        }
+        return (long)(info.BytesSent - info.BytesRetrans) + info.NotSentBytes;
+    }
+
     /// <summary>Where <paramref name="field"/> (a field of <paramref name="info"/>) ends: it is valid when that is within the length read.</summary>
     public static unsafe int EndOf<T>(ref TcpInfo info, ref T field) where T : unmanaged =>
         (int)Unsafe.ByteOffset(ref Unsafe.As<TcpInfo, byte>(ref info), ref Unsafe.As<T, byte>(ref field)) + sizeof(T);

@@ -32,24 +32,6 @@ public sealed class MjpegFramer : IFramer
     public int WriteHead(Frame frame, Span<byte> destination) => WritePartHeader(destination, frame.Length, frame.TimestampMicros, frame.Sequence);
 
     /// <summary>
-    /// A response head with every header the endpoint and middleware set, for a response written
-    /// straight on the socket; its body ends when the connection closes.
-    /// </summary>
-    public static byte[] ResponseHead(HttpResponse response)
-    {
-        var head = new StringBuilder("HTTP/1.1 200 OK\r\n");
-        foreach (var (name, values) in response.Headers)
-        {
-            foreach (var value in values)
-            {
-                head.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-        }
-        head.Append("Connection: close\r\n\r\n");
-        return Encoding.ASCII.GetBytes(head.ToString());
-    }
-
-    /// <summary>
     /// Formats the part headers into <paramref name="destination"/>; returns the byte count.
     /// X-Frame-Sequence lets a viewer see exactly which frames it skipped.
     /// </summary>

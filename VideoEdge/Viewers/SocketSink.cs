@@ -79,7 +79,7 @@ public sealed class SocketSink : IByteSink
     public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
         _delivery?.Wrote(head.Length + body.Length + tail.Length);
-        var sent = TrySend(head.Span, body.Span, tail.Span);
+        var sent = Libc.SendNow(_handle, head.Span, body.Span, tail.Span);
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask
             : SendRestAsync(head, body, tail, sent, cancellation);
@@ -93,77 +93,12 @@ public sealed class SocketSink : IByteSink
         {
             return -1;
         }
-        var sent = TrySend(head, body, tail);
+        var sent = Libc.SendNow(_handle, head, body, tail);
         if (sent > 0)
         {
             _delivery?.Wrote(head.Length + body.Length + tail.Length);
         }
         return sent;
-    }
-
-    /// <summary>
-    /// How many bytes anyone has written to this connection so far (sent, in flight or queued in the
-    /// kernel), or null when the kernel does not say (Linux before 4.19). Lets a caller see that bytes
-    /// Kestrel queued on its own send loop have reached the socket before writing past it.
-    /// </summary>
-    public long? BytesWritten()
-    {
-        // Bytes sent on the wire (retransmissions counted again) plus those not yet sent.
-        if (!TcpInfo.TryRead(_socket, out var info, out var length)
-            || length < TcpInfo.EndOf(ref info, ref info.BytesRetrans))
-        {
-            return null;
-        }
-        return (long)(info.BytesSent - info.BytesRetrans) + info.NotSentBytes;
-    }
-
-    /// <summary>What the socket takes without waiting (0 when it is full).</summary>
-    private long TrySend(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
-    {
-        // Holding a reference keeps the descriptor from being closed (and its number reused by a
-        // new connection) while we write to it; a connection already closed throws here.
-        var added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            return TrySend((int)_handle.DangerousGetHandle(), head, body, tail);
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
-    }
-
-    private static unsafe long TrySend(int fd, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
-    {
-        fixed (byte* h = head)
-        fixed (byte* b = body)
-        fixed (byte* t = tail)
-        {
-            var iov = stackalloc Libc.IoVec[3];
-            var count = 0;
-            Add(iov, ref count, h, head.Length);
-            Add(iov, ref count, b, body.Length);
-            Add(iov, ref count, t, tail.Length);
-            var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)count };
-            while (true)
-            {
-                var sent = Libc.SendMsg(fd, &message, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
-                if (sent >= 0)
-                {
-                    return sent;
-                }
-                var errno = Libc.LastError;
-                if (errno == Libc.EAGAIN)
-                {
-                    return 0;
-                }
-                if (errno != Libc.EINTR)
-                {
-                    throw new IOException($"the viewer's connection failed: {Libc.Describe(errno)}");
-                }
-            }
-        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -188,13 +123,5 @@ public sealed class SocketSink : IByteSink
         var skip = (int)Math.Min(sent, bytes.Length);
         sent -= skip;
         return bytes[skip..];
-    }
-
-    private static unsafe void Add(Libc.IoVec* iov, ref int count, byte* data, int length)
-    {
-        if (length > 0)
-        {
-            iov[count++] = new Libc.IoVec { Base = data, Length = (nuint)length };
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
 using VideoEdge.Frames;
 
@@ -70,10 +69,6 @@ public sealed class WebSocketFramer(bool meta) : IFramer
         BinaryPrimitives.WriteUInt16BigEndian(destination[n..], (ushort)status);
         return n + 2 + Encoding.ASCII.GetBytes(reason, destination[(n + 2)..]);
     }
-
-    /// <summary>Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 section 4.2.2).</summary>
-    public static string AcceptKey(string key) =>
-        Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key.Trim() + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
 
     internal static int FormatMeta(Frame frame, Span<byte> destination)
     {

@@ -49,11 +49,11 @@ public static class MjpegEndpoint
     }
 
     /// <summary>Sends the response head and the first boundary; null when the viewer is already gone.</summary>
-    private static async Task<IByteSink?> StartAsync(HttpContext context, CancellationToken cancellation)
+    private static async Task<ByteSink?> StartAsync(HttpContext context, CancellationToken cancellation)
     {
         // Plain HTTP/1.x: the whole response goes straight on the socket, head included.
         var socket = SocketSink.TryCreate(context, ownsResponse: true);
-        IByteSink sink = (IByteSink?)socket ?? new StreamSink(context.Response.Body, context);
+        ByteSink sink = (ByteSink?)socket ?? new StreamSink(context.Response.Body, context);
         try
         {
             if (socket is not null)

@@ -38,10 +38,11 @@ public static class WebSocketEndpoint
             return;
         }
         var (logger, stopping, cancellation) = (admitted.Logger, admitted.Stopping, admitted.Cancellation);
-        WebSocketSession session;
+        ByteSink sink;
+        Stream incoming;
         try
         {
-            session = await StartAsync(context, cancellation.Token);
+            (sink, incoming) = await StartAsync(context, cancellation.Token);
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))
         {
@@ -54,14 +55,15 @@ public static class WebSocketEndpoint
             ViewerRequest.LimitSendBuffer(context, camera.Options.SendBufferBytes);
         }
         var client = new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
+        var session = new WebSocketSession(sink, incoming);
         var receiving = session.ReceiveAsync(client, logger, cancellation, context.RequestAborted);
-        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), session, fps, maxAge, logger, cancellation.Token);
+        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token);
         var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
         var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
             : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")
             : (1000, "bye");
         var closed = false;
-        if (end.Reason != ViewerLoop.EndReason.SendTimeout && heard != WebSocketSession.Heard.Abuse && session.CanSend)
+        if (end.Reason != ViewerLoop.EndReason.SendTimeout && heard != WebSocketSession.Heard.Abuse && sink.CanSend)
         {
             using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             closed = await session.TryCloseAsync(status, reason, closing.Token);
@@ -71,11 +73,11 @@ public static class WebSocketEndpoint
         if (closed && heard != WebSocketSession.Heard.ProtocolError
             && (receiving.IsCompleted || await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)) == receiving))
         {
-            session.Finish();
+            sink.Finish();
         }
         else
         {
-            session.Abort();
+            sink.Abort();
         }
         await receiving;
     }
@@ -85,12 +87,12 @@ public static class WebSocketEndpoint
     /// extended CONNECT is answered 200, an HTTP/1.1 upgrade 101. As for MJPEG, plain HTTP/1.x gets the
     /// socket itself as its sink, anything else the stream Kestrel frames.
     /// </summary>
-    private static async Task<WebSocketSession> StartAsync(HttpContext context, CancellationToken cancellation)
+    private static async Task<(ByteSink Sink, Stream Incoming)> StartAsync(HttpContext context, CancellationToken cancellation)
     {
         if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             var stream = await connect.AcceptAsync();
-            return new WebSocketSession(new StreamSink(stream, context), stream);
+            return (new StreamSink(stream, context), stream);
         }
         var upgrade = context.Features.GetRequiredFeature<IHttpUpgradeFeature>();
         var accept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
@@ -103,7 +105,7 @@ public static class WebSocketEndpoint
         if (socket is null || before is null)
         {
             // TLS (or no socket, or a kernel without tcp_info's byte counts): through Kestrel, which orders our bytes after its 101.
-            return new WebSocketSession(new StreamSink(incoming, context), incoming);
+            return (new StreamSink(incoming, context), incoming);
         }
         // Kestrel hands its 101 to its own send loop; our first frame must not overtake it on the wire.
         // The response is one small write, so once the socket has taken at least its fixed part, it has
@@ -117,7 +119,7 @@ public static class WebSocketEndpoint
         {
             await Task.Delay(1, patience.Token);
         }
-        return new WebSocketSession(socket, incoming);
+        return (socket, incoming);
     }
 
     /// <summary>Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 section 4.2.2).</summary>

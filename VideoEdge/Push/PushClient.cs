@@ -243,10 +243,10 @@ public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, 
     }
 
     /// <summary>Each send is one binary message; the client WebSocket masks and frames it.</summary>
-    private sealed class OutgoingWebSocketSink(ClientWebSocket socket) : IByteSink
+    private sealed class OutgoingWebSocketSink(ClientWebSocket socket) : ByteSink
     {
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        public async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+        protected override async ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
         {
             if (!head.IsEmpty)
             {
@@ -260,11 +260,11 @@ public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, 
         }
 
         /// <summary>The push client closes the WebSocket properly itself.</summary>
-        public void Finish()
+        public override void Finish()
         {
         }
 
-        public void Abort() => socket.Abort();
+        public override void Abort() => socket.Abort();
     }
 
     private static string Explain(ClientWebSocket socket, Exception ex) => (int)socket.HttpStatusCode switch

@@ -12,7 +12,7 @@ namespace VideoEdge.Variants;
 /// Runs a stream viewer (/stream.mjpg, /ws) on its camera's frames — or, with <c>?adapt=1</c>, on the
 /// largest rung of a short ladder of variants (full, ½ and ¼ width, then a lower quality) whose frames
 /// reach this viewer within the age target (<c>?maxage=</c> seconds, 1 by default) at the rate its
-/// connection measures (<see cref="IByteSink.Rate"/>). It steps down as soon as the current rung misses
+/// connection measures (<see cref="ByteSink.Rate"/>). It steps down as soon as the current rung misses
 /// the target (after a short dwell) and up only when the next one fits with room to spare and the
 /// viewer has stayed a while, so it does not flap. Only on request: ffmpeg and OpenCV break when the
 /// picture size changes mid-stream.
@@ -58,7 +58,7 @@ public static partial class AdaptiveViewer
     /// or adaptively; logs how it ended. <paramref name="camera"/> may be a variant's view (?width=): then
     /// it is never adaptive.
     /// </summary>
-    public static async Task<ViewerLoop.End> RunAsync(Camera camera, ViewerCounters client, IFramer framer, IByteSink sink, double fps, double maxAge,
+    public static async Task<ViewerLoop.End> RunAsync(Camera camera, ViewerCounters client, IFramer framer, ByteSink sink, double fps, double maxAge,
         ILogger logger, CancellationToken cancellation)
     {
         var timeout = camera.Options.SendTimeout;
@@ -95,7 +95,7 @@ public static partial class AdaptiveViewer
                 // The chooser ends the subscription to switch: the loop finishes the frame it is sending and returns.
                 using var looking = new Timer(static s =>
                 {
-                    var (state, sink, subscription) = ((Chooser, IByteSink, Subscription))s!;
+                    var (state, sink, subscription) = ((Chooser, ByteSink, Subscription))s!;
                     if (state.Decide(sink.Rate) >= 0)
                     {
                         subscription.Dispose();

@@ -16,7 +16,7 @@ namespace VideoEdge.Viewers;
 /// own async send; everybody else is done in one system call.
 /// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
 /// </summary>
-public sealed class SocketSink : IByteSink
+public sealed class SocketSink : ByteSink
 {
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
@@ -51,7 +51,7 @@ public sealed class SocketSink : IByteSink
     }
 
     /// <summary>Everything sent, then FIN (how a Connection: close body ends, or the server's side of a WebSocket close).</summary>
-    public void Finish()
+    public override void Finish()
     {
         try
         {
@@ -67,27 +67,26 @@ public sealed class SocketSink : IByteSink
         }
     }
 
-    public void Abort() => _context.Abort();
+    public override void Abort() => _context.Abort();
 
-    public long Progress => _delivery?.Acked ?? 0;
+    public override long Progress => _delivery?.Acked ?? 0;
 
-    public double Rate => _delivery?.Rate ?? 0;
+    public override double Rate => _delivery?.Rate ?? 0;
 
-    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
+    public override ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
 
-    /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely.</summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+    protected override ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
         _delivery?.Wrote(head.Length + body.Length + tail.Length);
         var sent = Libc.SendNow(_handle, head.Span, body.Span, tail.Span);
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask
-            : SendRestAsync(head, body, tail, sent, cancellation);
+            : WriteRestAsync(head, body, tail, sent, cancellation);
     }
 
-    public bool SendsDirectly => true;
+    public override bool SendsDirectly => true;
 
-    public long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    protected override long TryWriteNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
     {
         if (_delivery is { } delivery && !delivery.HasRoomNow(out _))
         {
@@ -102,7 +101,7 @@ public sealed class SocketSink : IByteSink
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    protected override async ValueTask WriteRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
     {
         await SendAllAsync(Skip(head, ref sent), cancellation).ConfigureAwait(false);
         await SendAllAsync(Skip(body, ref sent), cancellation).ConfigureAwait(false);

@@ -14,7 +14,7 @@ namespace VideoEdge.Viewers;
 /// rate are not this viewer's, so there the viewer is not gated and its progress is what the stream
 /// accepted (Kestrel applies HTTP/2 flow control per stream and connection).
 /// </summary>
-public sealed class StreamSink : IByteSink
+public sealed class StreamSink : ByteSink
 {
     /// <summary>A frame goes down in pieces of this size, so a slow viewer shows progress within a frame.</summary>
     private const int Piece = 64 * 1024;
@@ -36,39 +36,39 @@ public sealed class StreamSink : IByteSink
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+    protected override async ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
         _delivery?.Wrote(head.Length + body.Length + tail.Length);
-        await WriteAsync(head, cancellation).ConfigureAwait(false);
+        await WritePieceAsync(head, cancellation).ConfigureAwait(false);
         while (!body.IsEmpty)
         {
             var n = Math.Min(Piece, body.Length);
-            await WriteAsync(body[..n], cancellation).ConfigureAwait(false);
+            await WritePieceAsync(body[..n], cancellation).ConfigureAwait(false);
             body = body[n..];
         }
         if (!tail.IsEmpty)
         {
-            await WriteAsync(tail, cancellation).ConfigureAwait(false);
+            await WritePieceAsync(tail, cancellation).ConfigureAwait(false);
         }
         await _stream.FlushAsync(cancellation).ConfigureAwait(false);
     }
 
-    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    private async ValueTask WritePieceAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
         await _stream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
         Interlocked.Add(ref _accepted, bytes.Length);
     }
 
-    public long Progress => _delivery?.Acked ?? Interlocked.Read(ref _accepted);
+    public override long Progress => _delivery?.Acked ?? Interlocked.Read(ref _accepted);
 
-    public double Rate => _delivery?.Rate ?? 0;
+    public override double Rate => _delivery?.Rate ?? 0;
 
-    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
+    public override ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
 
     /// <summary>Kestrel ends the response, connection (HTTP/1.1 upgrade) or stream (HTTP/2) when the request handler returns.</summary>
-    public void Finish()
+    public override void Finish()
     {
     }
 
-    public void Abort() => _context.Abort();
+    public override void Abort() => _context.Abort();
 }

@@ -22,11 +22,11 @@ public static partial class ViewerLoop
     /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
     /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
     /// send fails, or the peer takes nothing for <paramref name="sendTimeout"/> while bytes wait for it
-    /// (<see cref="IByteSink.Progress"/>: a viewer that receives, however slowly, stays). Each frame
-    /// starts only once the sink has room for it (<see cref="IByteSink.WaitForRoomAsync"/>), so it is
+    /// (<see cref="ByteSink.Progress"/>: a viewer that receives, however slowly, stays). Each frame
+    /// starts only once the sink has room for it (<see cref="ByteSink.WaitForRoomAsync"/>), so it is
     /// the newest one then. <paramref name="logger"/> null: the caller logs.
     /// </summary>
-    public static async Task<End> RunAsync(Subscription subscription, IFramer framer, IByteSink sink, double fpsCap, TimeSpan sendTimeout,
+    public static async Task<End> RunAsync(Subscription subscription, IFramer framer, ByteSink sink, double fpsCap, TimeSpan sendTimeout,
         CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
     {
         var client = subscription.Client;
@@ -133,7 +133,7 @@ public static partial class ViewerLoop
     /// (<see cref="TakeStarted"/>); one it takes none of (or no room by the viewer's rate) the loop
     /// sends the usual way, as the newest frame then.
     /// </summary>
-    private sealed class DirectSender(IFramer framer, IByteSink sink, byte[] head, Watchdog watchdog, ViewerCounters client, CameraStats? stats)
+    private sealed class DirectSender(IFramer framer, ByteSink sink, byte[] head, Watchdog watchdog, ViewerCounters client, CameraStats? stats)
         : IDirectReceiver
     {
         private long _startedSequence;
@@ -186,7 +186,7 @@ public static partial class ViewerLoop
     /// few times per timeout (a timer, not a reset per frame), so the cut comes between one and 1¼
     /// timeouts after the last progress.
     /// </summary>
-    private sealed class Watchdog(IByteSink sink, TimeSpan timeout, CancellationTokenSource deadline)
+    private sealed class Watchdog(ByteSink sink, TimeSpan timeout, CancellationTokenSource deadline)
     {
         private long _sent;
         private long _last = -1;

@@ -1,0 +1,137 @@
+using System.Runtime.CompilerServices;
+
+namespace VideoEdge.Viewers;
+
+/// <summary>
+/// The one place that knows a viewer's connection: the socket itself (<see cref="SocketSink"/>,
+/// plain HTTP/1.x), a stream Kestrel frames further (<see cref="StreamSink"/>: TLS, HTTP/2), or the
+/// outgoing WebSocket of <c>video-edge push</c>. Messages go out one at a time and whole: a frame,
+/// and a WebSocket pong or close from the receiving side, never land inside each other. A send cut
+/// short (cancelled, failed) leaves the peer's framing broken, so nothing more is sent after it.
+/// </summary>
+public abstract class ByteSink
+{
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private volatile bool _ended;
+
+    /// <summary>False once a send was cut short or <see cref="EndAfterAsync"/> sent the last message.</summary>
+    public bool CanSend => !_ended;
+
+    /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely, as one message.</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+        => SendAsync(head, body, tail, last: false, cancellation);
+
+    /// <summary>Sends the last message (a WebSocket close: RFC 6455 section 5.5.1, nothing after it).</summary>
+    public ValueTask EndAfterAsync(ReadOnlyMemory<byte> message, CancellationToken cancellation)
+        => SendAsync(message, default, default, last: true, cancellation);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, bool last, CancellationToken cancellation)
+    {
+        await _sending.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_ended, this);
+            try
+            {
+                await WriteAsync(head, body, tail, cancellation).ConfigureAwait(false);
+            }
+            catch
+            {
+                _ended = true;
+                throw;
+            }
+            _ended = last;
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>True when <see cref="TrySendNow"/> can send (the socket itself is below).</summary>
+    public virtual bool SendsDirectly => false;
+
+    /// <summary>
+    /// Sends what the connection takes at once, without waiting — on the publishing thread, for a
+    /// viewer that waits for frames (<see cref="Hub.IDirectReceiver"/>). Returns the bytes taken: all,
+    /// or a part that <see cref="SendRestAsync"/> must finish (no other message goes out before it
+    /// does); 0 when the connection is full, or -1 when this sink cannot send now (no direct path, no
+    /// room by the viewer's measured rate, or another message being sent).
+    /// </summary>
+    public long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
+    {
+        if (!SendsDirectly || _ended || !_sending.Wait(0))
+        {
+            return -1;
+        }
+        long sent;
+        try
+        {
+            sent = _ended ? -1 : TryWriteNow(head, body, tail);
+        }
+        catch
+        {
+            _ended = true;
+            _sending.Release();
+            throw;
+        }
+        if (sent <= 0 || sent == head.Length + body.Length + tail.Length)
+        {
+            _sending.Release();
+        }
+        return sent;
+    }
+
+    /// <summary>Finishes the message <see cref="TrySendNow"/> sent the first <paramref name="sent"/> bytes of.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    {
+        try
+        {
+            await WriteRestAsync(head, body, tail, sent, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            _ended = true;
+            throw;
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>Writes one whole message (the caller holds the send turn).</summary>
+    protected abstract ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation);
+
+    /// <summary>What the connection takes of a message without waiting (see <see cref="TrySendNow"/>).</summary>
+    protected virtual long TryWriteNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail) => -1;
+
+    /// <summary>Writes the rest of a message <see cref="TryWriteNow"/> took the first <paramref name="sent"/> bytes of.</summary>
+    protected virtual ValueTask WriteRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+        => throw new NotSupportedException("This sink never sends part of a message.");
+
+    /// <summary>Nothing more will be sent: let the peer see the end once what was sent has left.</summary>
+    public abstract void Finish();
+
+    /// <summary>Drops the connection now (a stalled or abusive peer, or framing already broken).</summary>
+    public abstract void Abort();
+
+    /// <summary>
+    /// A count that grows while the peer takes bytes: what it acknowledged (a TCP socket we can read),
+    /// or what the stream below accepted. The viewer loop cuts a viewer only when this stands still
+    /// for the send timeout. 0 when the sink cannot tell (the loop then counts whole sends).
+    /// </summary>
+    public virtual long Progress => 0;
+
+    /// <summary>The measured rate the peer takes bytes at, in bytes per second; 0 when not known.</summary>
+    public virtual double Rate => 0;
+
+    /// <summary>
+    /// Completes when what is still queued for the peer would drain within a small budget at its
+    /// measured rate (<see cref="DeliveryRate"/>), so the next frame starts current. At once when the
+    /// sink cannot tell.
+    /// </summary>
+    public virtual ValueTask WaitForRoomAsync(CancellationToken cancellation) => ValueTask.CompletedTask;
+}

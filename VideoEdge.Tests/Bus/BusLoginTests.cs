@@ -67,9 +67,12 @@ public sealed class BusLoginTests : IDisposable
         Assert.Contains("NKey user seed", error);
         Assert.DoesNotContain(user.GetPublicKey(), error);
 
-        // A seed with a broken checksum (one character changed) is refused too.
+        // A seed with a broken checksum (one character changed) is refused too. A middle one: the last
+        // character of the base32 text also carries padding bits, so changing it (A ↔ B) sometimes
+        // changed no byte at all and the seed stayed valid.
         var seed = user.GetSeed();
-        var broken = Write("broken.nk", seed[..^1] + (seed[^1] == 'A' ? 'B' : 'A') + "\n");
+        var middle = seed.Length / 2;
+        var broken = Write("broken.nk", seed[..middle] + (seed[middle] == 'A' ? 'B' : 'A') + seed[(middle + 1)..] + "\n");
         (options, error) = OptionsParser.Parse(["--bus", "nats://127.0.0.1:4222", "--bus-nkey-file", broken], _ => null);
         Assert.Null(options);
         Assert.Contains("NKey user seed", error);

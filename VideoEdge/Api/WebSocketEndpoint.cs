@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using VideoEdge.Cameras;
 using VideoEdge.Hub;
@@ -99,8 +98,7 @@ public static class WebSocketEndpoint
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers.SecWebSocketAccept = accept;
         var socket = SocketSink.TryCreate(context, ownsResponse: false);
-        var raw = context.Features.Get<IConnectionSocketFeature>()?.Socket;
-        var before = raw is null ? null : TcpInfo.BytesWritten(raw);
+        var before = socket is null ? null : TcpInfo.BytesWritten(socket.Socket);
         var incoming = await upgrade.UpgradeAsync();
         if (socket is null || before is null)
         {
@@ -115,7 +113,7 @@ public static class WebSocketEndpoint
             + "Sec-WebSocket-Accept: \r\n".Length + accept.Length;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         patience.CancelAfter(TimeSpan.FromSeconds(5));
-        while (TcpInfo.BytesWritten(raw!) < least)
+        while (TcpInfo.BytesWritten(socket.Socket) < least)
         {
             await Task.Delay(1, patience.Token);
         }

@@ -14,7 +14,7 @@ public abstract class ByteSink
     private readonly SemaphoreSlim _sending = new(1, 1);
     private volatile bool _ended;
 
-    /// <summary>False once a send was cut short or <see cref="EndAfterAsync"/> sent the last message.</summary>
+    /// <summary>False once a send was cut short or <see cref="SendLastAsync"/> sent the last message.</summary>
     public bool CanSend => !_ended;
 
     /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely, as one message.</summary>
@@ -22,7 +22,7 @@ public abstract class ByteSink
         => SendAsync(head, body, tail, last: false, cancellation);
 
     /// <summary>Sends the last message (a WebSocket close: RFC 6455 section 5.5.1, nothing after it).</summary>
-    public ValueTask EndAfterAsync(ReadOnlyMemory<byte> message, CancellationToken cancellation)
+    public ValueTask SendLastAsync(ReadOnlyMemory<byte> message, CancellationToken cancellation)
         => SendAsync(message, default, default, last: true, cancellation);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -50,6 +50,9 @@ public sealed class SocketSink : ByteSink
         return new SocketSink(socket, context, ownsResponse);
     }
 
+    /// <summary>The connection's socket, for the WebSocket handshake to see Kestrel's 101 leave it.</summary>
+    internal Socket Socket => _socket;
+
     /// <summary>Everything sent, then FIN (how a Connection: close body ends, or the server's side of a WebSocket close).</summary>
     public override void Finish()
     {

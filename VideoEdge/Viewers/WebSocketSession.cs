@@ -32,7 +32,7 @@ public sealed partial class WebSocketSession(ByteSink sink, Stream incoming)
         try
         {
             var n = WebSocketFramer.WriteClose(_close, status, reason);
-            await sink.EndAfterAsync(_close.AsMemory(0, n), cancellation).ConfigureAwait(false);
+            await sink.SendLastAsync(_close.AsMemory(0, n), cancellation).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ViewerLoop.IsDisconnect(ex))

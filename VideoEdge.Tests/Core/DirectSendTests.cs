@@ -7,146 +7,184 @@ using VideoEdge.Tests.Security;
 namespace VideoEdge.Tests.Core;
 
 /// <summary>
-/// A parked viewer is handed each new frame on the publishing thread (one non-blocking send, no
-/// wake-up); its loop runs only for frames it could not take whole. Whatever path a frame takes, the
-/// viewer gets each picture once, whole, in order.
+/// A waiting viewer on a plain socket resumes on the publishing thread (one non-blocking send, no
+/// thread-pool hop); only a send that has to wait, and a viewer's end, leave that thread. Whatever
+/// thread a frame goes out on, the viewer gets each picture once, whole, in order.
 /// </summary>
 public sealed class DirectSendTests
 {
-    /// <summary>Answers the hub's offers as a test scripts them, and notes where they came from.</summary>
-    private sealed class ScriptedReceiver : IDirectReceiver
+    /// <summary>
+    /// Runs <paramref name="action"/> on a thread of its own, as a camera's capture thread publishes;
+    /// returns that thread (compared as an object: a finished thread's id may be reused).
+    /// </summary>
+    private static Thread OnPublishingThread(Action action)
     {
-        public Queue<DirectResult> Answers { get; } = new();
-        public List<(long Sequence, long Skipped, int Thread)> Offers { get; } = [];
-        public Action? During { get; set; }
-
-        public DirectResult TrySend(Frame frame, long skipped)
-        {
-            Offers.Add((frame.Sequence, skipped, Environment.CurrentManagedThreadId));
-            During?.Invoke();
-            return Answers.Dequeue();
-        }
+        var thread = new Thread(() => action());
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(10)), "the publishing thread hung");
+        return thread;
     }
 
-    [Fact]
-    public async Task Sent_frames_never_wake_the_loop_started_ones_come_back_to_it_and_declined_ones_are_taken_as_usual()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_waiting_viewer_resumes_on_the_publishing_thread_only_when_asked_and_never_to_end(bool resumeOnPublisher)
     {
         var pool = new FramePool();
         var hub = new FrameHub();
-        var receiver = new ScriptedReceiver();
         using (var subscription = hub.Subscribe(new ViewerCounters("test", "here"), CancellationToken.None))
         {
-            subscription.Direct = receiver;
+            subscription.ResumeOnPublisher = resumeOnPublisher;
             hub.Publish(pool.Rent(10));
             using (var first = await subscription.NextAsync())
             {
                 Assert.Equal(1, first.Frame.Sequence);
             }
 
-            // Parked: frame 2 goes out on this (the publishing) thread and the loop stays asleep.
+            // Waiting: the new frame resumes the wait on the publishing thread, or on the thread pool.
             var next = subscription.NextAsync();
             Assert.False(next.IsCompleted);
-            receiver.Answers.Enqueue(DirectResult.Sent);
-            hub.Publish(pool.Rent(10));
-            Assert.Equal((2, 0, Environment.CurrentManagedThreadId), receiver.Offers[^1]);
-            await Task.Delay(100);
-            Assert.False(next.IsCompleted, "a frame sent whole woke the viewer's loop");
+            var resumed = ResumedOn(next);
+            var publisher = OnPublishingThread(() => hub.Publish(pool.Rent(10)));
+            var (resumedOn, sequence) = await resumed.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(2, sequence);
+            Assert.Equal(resumeOnPublisher, ReferenceEquals(resumedOn, publisher));
 
-            // Frame 3 goes out in part: the loop gets that very frame to finish.
-            receiver.Answers.Enqueue(DirectResult.Started);
-            var third = pool.Rent(10);
-            hub.Publish(third);
-            using (var started = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
-            {
-                Assert.Same(third, started.Frame);
-                Assert.Equal(0, subscription.Skipped);
-            }
-
-            // Frame 4 is declined (no room): the loop wakes and leases the latest itself.
-            next = subscription.NextAsync();
-            receiver.Answers.Enqueue(DirectResult.Declined);
-            hub.Publish(pool.Rent(10));
-            using (var declined = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
-            {
-                Assert.Equal(4, declined.Frame.Sequence);
-            }
-
-            // Not parked (the loop is busy elsewhere): no offers; the loop finds the newest and counts the skipped one.
-            var offers = receiver.Offers.Count;
+            // A viewer busy elsewhere is not resumed; it finds the newest and counts the skipped one.
             hub.Publish(pool.Rent(10));
             hub.Publish(pool.Rent(10));
-            Assert.Equal(offers, receiver.Offers.Count);
             using (var newest = await subscription.NextAsync())
             {
-                Assert.Equal(6, newest.Frame.Sequence);
+                Assert.Equal(4, newest.Frame.Sequence);
                 Assert.Equal(1, subscription.Skipped);
             }
 
-            // Parked again: frames sent one after another skip nothing, and the loop sleeps through them.
+            // The viewer leaves while it waits: the wait ends, empty, and not on the thread that ended it.
             next = subscription.NextAsync();
-            receiver.Answers.Enqueue(DirectResult.Sent);
-            receiver.Answers.Enqueue(DirectResult.Sent);
-            hub.Publish(pool.Rent(10));
-            hub.Publish(pool.Rent(10));
-            Assert.Equal([(7L, 0L), (8L, 0L)], receiver.Offers.TakeLast(2).Select(o => (o.Sequence, o.Skipped)));
             Assert.False(next.IsCompleted);
-
-            // The viewer leaves while a frame is being sent to it: its wait ends, empty.
-            receiver.Answers.Enqueue(DirectResult.Sent);
-            receiver.During = subscription.Dispose;
-            hub.Publish(pool.Rent(10));
-            using var ended = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-            Assert.False(ended.HasFrame);
+            resumed = ResumedOn(next);
+            var closer = OnPublishingThread(subscription.Dispose);
+            var (endedOn, none) = await resumed.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, none);
+            Assert.NotSame(closer, endedOn);
         }
         hub.Dispose();
         Assert.Equal(0, pool.Outstanding);
         Assert.Equal(0, pool.Misuse);
     }
 
+    /// <summary>Awaits a pending wait (registering its continuation now); the thread it resumed on and the frame's sequence (0: none).</summary>
+    private static async Task<(Thread Thread, long Sequence)> ResumedOn(ValueTask<FrameLease> next)
+    {
+        // Not resumed through the test framework's context: the thread that completed the wait goes on here.
+        using var lease = await next.ConfigureAwait(false);
+        return (Thread.CurrentThread, lease.HasFrame ? lease.Frame.Sequence : 0);
+    }
+
+    /// <summary>A sink whose socket has gone: every send fails at once, as a reset connection's sendmsg does.</summary>
+    private sealed class BrokenSink : VideoEdge.Viewers.ByteSink
+    {
+        public override bool SendsWithoutWaking => true;
+
+        protected override ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+            => throw new IOException("the viewer's connection failed: Connection reset by peer");
+
+        public override void Finish()
+        {
+        }
+
+        public override void Abort()
+        {
+        }
+    }
+
+    /// <summary>Runs a viewer on a broken sink; how it ended and the thread its caller went on on.</summary>
+    private static async Task<(VideoEdge.Viewers.ViewerLoop.End End, Thread Thread)> RunToEnd(Subscription subscription)
+    {
+        var end = await VideoEdge.Viewers.ViewerLoop.RunAsync(subscription, VideoEdge.Viewers.MjpegFramer.Instance, new BrokenSink(), 0,
+            TimeSpan.FromSeconds(10), null, null, CancellationToken.None).ConfigureAwait(false);
+        return (end, Thread.CurrentThread);
+    }
+
+    [Fact]
+    public async Task A_viewer_whose_send_fails_on_the_publishing_thread_ends_on_the_thread_pool()
+    {
+        var pool = new FramePool();
+        var hub = new FrameHub();
+        using var subscription = hub.Subscribe(new ViewerCounters("test", "broken"), CancellationToken.None);
+        var loop = RunToEnd(subscription);
+        Assert.False(loop.IsCompleted);
+        var publisher = OnPublishingThread(() => hub.Publish(pool.Rent(10)));
+        var (end, endedOn) = await loop.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(VideoEdge.Viewers.ViewerLoop.EndReason.ClientGone, end.Reason);
+        Assert.IsType<IOException>(end.Error);
+        Assert.NotSame(publisher, endedOn);
+        subscription.Dispose();
+        hub.Dispose();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
     [Fact]
     public async Task Frames_published_while_the_loop_parks_are_sent_once_each_in_order()
     {
-        // Two threads race: the publisher offers frames while the loop keeps parking and waking. Each
-        // frame must reach the viewer exactly once (directly or through its loop), never twice.
+        // Two threads race: the publisher resumes the loop on its own thread while the loop, now and
+        // then, goes off to the thread pool (as a send that must wait does) and parks again from there.
+        // Each frame must reach the viewer at most once, in order, and none may leak.
         var pool = new FramePool();
         var hub = new FrameHub();
         var seen = new List<long>();
-        var receiver = new RacingReceiver(seen);
+        var onPublisher = 0;
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using (var subscription = hub.Subscribe(new ViewerCounters("test", "race"), cancel.Token))
         {
-            subscription.Direct = receiver;
+            subscription.ResumeOnPublisher = true;
+            Thread? publisher = null;
             var loop = Task.Run(async () =>
             {
                 while (true)
                 {
-                    using var lease = await subscription.NextAsync();
-                    if (!lease.HasFrame)
+                    using (var lease = await subscription.NextAsync())
                     {
-                        return;
+                        if (!lease.HasFrame)
+                        {
+                            return;
+                        }
+                        lock (seen)
+                        {
+                            seen.Add(lease.Frame.Sequence);
+                        }
                     }
-                    lock (seen)
+                    if (ReferenceEquals(Thread.CurrentThread, Volatile.Read(ref publisher)))
                     {
-                        seen.Add(lease.Frame.Sequence);
+                        Interlocked.Increment(ref onPublisher);
+                    }
+                    if (Count(seen) % 2 == 0)
+                    {
+                        await Task.Yield();
                     }
                 }
             });
             // Until enough frames went both ways (a loaded machine may starve the loop for a while), bounded.
-            var publishing = System.Diagnostics.Stopwatch.StartNew();
-            for (var i = 0; i < 20000 || (Count(seen) < 1000 && publishing.Elapsed < TimeSpan.FromSeconds(20)); i++)
+            OnPublishingThread(() =>
             {
-                hub.Publish(pool.Rent(10));
-                if (i % 64 == 0)
+                Volatile.Write(ref publisher, Thread.CurrentThread);
+                var publishing = System.Diagnostics.Stopwatch.StartNew();
+                for (var i = 0; i < 20000 || (Count(seen) < 1000 && publishing.Elapsed < TimeSpan.FromSeconds(20)); i++)
                 {
-                    Thread.Yield();
+                    hub.Publish(pool.Rent(10));
+                    if (i % 64 == 0)
+                    {
+                        Thread.Yield();
+                    }
                 }
-            }
+            });
             await Task.Delay(200);
             subscription.Dispose();
             await loop.WaitAsync(TimeSpan.FromSeconds(30));
         }
         hub.Dispose();
         Assert.True(seen.Count > 100, $"only {seen.Count} frames reached the viewer");
+        Assert.True(onPublisher > 0, "the loop never ran on the publishing thread");
         for (var i = 1; i < seen.Count; i++)
         {
             Assert.True(seen[i] > seen[i - 1], $"frame {seen[i]} came after {seen[i - 1]}");
@@ -160,25 +198,6 @@ public sealed class DirectSendTests
         lock (seen)
         {
             return seen.Count;
-        }
-    }
-
-    /// <summary>Takes every other frame directly and declines the rest, so both paths interleave.</summary>
-    private sealed class RacingReceiver(List<long> seen) : IDirectReceiver
-    {
-        private int _calls;
-
-        public DirectResult TrySend(Frame frame, long skipped)
-        {
-            if (++_calls % 2 == 0)
-            {
-                return DirectResult.Declined;
-            }
-            lock (seen)
-            {
-                seen.Add(frame.Sequence);
-            }
-            return DirectResult.Sent;
         }
     }
 

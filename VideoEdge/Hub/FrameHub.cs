@@ -64,21 +64,12 @@ public sealed class FrameHub : IDisposable
             frame.Sequence = _sequence + 1;
             _latest = frame;
             Volatile.Write(ref _sequence, frame.Sequence);
-            // Held while viewers are offered it below: a concurrent publish may replace it meanwhile.
-            frame.AddRef();
         }
         old?.Release();
         Interlocked.Exchange(ref _next, null)?.TrySetResult();
-        try
+        foreach (var waiter in Volatile.Read(ref _waiters))
         {
-            foreach (var waiter in Volatile.Read(ref _waiters))
-            {
-                waiter.OnPublished(frame);
-            }
-        }
-        finally
-        {
-            frame.Release();
+            waiter.OnPublished();
         }
     }
 

@@ -5,38 +5,10 @@ using VideoEdge.Frames;
 namespace VideoEdge.Hub;
 
 /// <summary>
-/// What a viewer answers when the hub offers it a frame on the publishing thread (<see cref="IDirectReceiver"/>).
-/// </summary>
-public enum DirectResult
-{
-    /// <summary>Not sent: the viewer's loop wakes and takes the latest frame itself.</summary>
-    Declined,
-    /// <summary>Sent completely: the viewer stays parked for the next frame; nothing else runs.</summary>
-    Sent,
-    /// <summary>Partly sent (its connection filled up): the viewer's loop wakes to finish this very frame.</summary>
-    Started,
-}
-
-/// <summary>
-/// A viewer that can take a frame on the publishing thread, while its loop is parked waiting: one
-/// non-blocking send and done, with no thread-pool hop to wake the loop (what a viewer costs beyond
-/// the send itself). Only viewers whose connection is full go the asynchronous way.
-/// </summary>
-public interface IDirectReceiver
-{
-    /// <summary>
-    /// Sends <paramref name="frame"/> if that takes no waiting. Must not block, and must not throw
-    /// for a peer that went away (answer <see cref="DirectResult.Declined"/>: the loop finds out).
-    /// </summary>
-    DirectResult TrySend(Frame frame, long skipped);
-}
-
-/// <summary>
 /// One viewer's registration with a hub: <see cref="NextAsync"/> leases the next frame newer than the
 /// last one it leased, skipping whatever was published in between. The wait is a reusable value-task
-/// source, so it allocates nothing. With a <see cref="Direct"/> receiver the publishing thread hands
-/// a parked viewer its frame itself; otherwise it signals the wait and the continuation runs on the
-/// thread pool, never inline on the capture thread.
+/// source, so it allocates nothing. A new frame resumes the waiting viewer on the thread pool, or with
+/// <see cref="ResumeOnPublisher"/> on the publishing thread itself.
 /// </summary>
 public sealed class Subscription : IValueTaskSource<bool>, IDisposable
 {
@@ -46,8 +18,8 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     private int _armed;
     private volatile bool _ended;
     private long _last;
-    // A frame the publishing thread started sending directly; the loop's next lease is it, to finish.
-    private Frame? _handoff;
+    // Threads inside SetResult (which may run the viewer inline): see GetStatus.
+    private int _signalling;
 
     internal Subscription(FrameHub hub, ViewerCounters client, long startAfter, CancellationToken cancellation)
     {
@@ -66,11 +38,13 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     public long Skipped { get; private set; }
 
     /// <summary>
-    /// Takes frames on the publishing thread while this viewer waits (set before its first wait).
-    /// A receiver that sends whole frames itself makes <see cref="NextAsync"/> return only for frames
-    /// it declined or started.
+    /// Resume the waiting viewer on the publishing thread when a frame arrives, not on the thread pool:
+    /// for a viewer whose send is one non-blocking system call while its socket has room, which is
+    /// then all a frame costs it (the thread-pool hop per viewer per frame cost more than the send's
+    /// own user-space work). A send that has to wait goes on asynchronously and frees the publishing
+    /// thread; the end of a viewer (hub closing, viewer leaving) always resumes on the thread pool.
     /// </summary>
-    public IDirectReceiver? Direct { get; set; }
+    public bool ResumeOnPublisher { get; set; }
 
     /// <summary>
     /// The next frame newer than the last one leased; an empty lease once the viewer or the hub ends.
@@ -81,10 +55,6 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     {
         while (await WaitNewerAsync(_last).ConfigureAwait(false))
         {
-            if (Interlocked.Exchange(ref _handoff, null) is { } started)
-            {
-                return new FrameLease(started);
-            }
             var lease = _hub.AcquireLatest(out var sequence);
             if (!lease.HasFrame)
             {
@@ -98,7 +68,8 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
             var frame = lease.Frame;
             if (frame.Sequence <= _last)
             {
-                // Sent directly by the publishing thread while this wait was being set up.
+                // A late wake-up: this viewer found the frame itself, between its publish and the
+                // publisher's signal to it, and had parked again for the next one.
                 lease.Dispose();
                 continue;
             }
@@ -125,79 +96,26 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
         _hub.Wanting?.Invoke();
         // A frame (or the end) may have arrived between the check and arming: if we can disarm
         // ourselves nobody will signal, so answer synchronously; otherwise the signal is on its way.
-        // A frame the publishing thread sent directly in between is no news (it moved _last).
-        if ((_hub.LatestSequence > Math.Max(sequence, Volatile.Read(ref _last)) || _ended) && Interlocked.Exchange(ref _armed, 0) == 1)
+        if ((_hub.LatestSequence > sequence || _ended) && Interlocked.Exchange(ref _armed, 0) == 1)
         {
             return new(!_ended);
         }
         return new(this, _core.Version);
     }
 
-    /// <summary>
-    /// A frame was published (the hub holds a reference across this call). A parked viewer with a
-    /// <see cref="Direct"/> receiver is offered it here; the rest are woken to take it themselves.
-    /// </summary>
-    internal void OnPublished(Frame frame)
-    {
-        if (Direct is not { } direct)
-        {
-            Signal(true);
-            return;
-        }
-        // Disarming makes this thread the one that wakes the loop (or not): a close racing with us
-        // finds nothing armed and leaves that to us.
-        if (Interlocked.Exchange(ref _armed, 0) != 1)
-        {
-            return;
-        }
-        if (_ended)
-        {
-            _core.SetResult(false);
-            return;
-        }
-        if (frame.Sequence <= _last)
-        {
-            // The loop saw this frame published before we got here, leased it itself and is parked
-            // again for the next one: this offer is stale.
-            Rearm();
-            return;
-        }
-        var skipped = _last == 0 ? 0 : frame.Sequence - _last - 1;
-        switch (direct.TrySend(frame, skipped))
-        {
-            case DirectResult.Sent:
-                (_last, Skipped) = (frame.Sequence, skipped);
-                Rearm();
-                break;
-            case DirectResult.Started:
-                (_last, Skipped) = (frame.Sequence, skipped);
-                frame.AddRef();
-                Volatile.Write(ref _handoff, frame);
-                _core.SetResult(true);
-                break;
-            default:
-                _core.SetResult(true);
-                break;
-        }
-    }
+    /// <summary>A frame was published (the hub holds a reference across this call): wake the viewer if it waits.</summary>
+    internal void OnPublished() => Signal(true);
 
-    /// <summary>Parks the loop again after a direct send, as its own wait would (the loop never woke).</summary>
-    private void Rearm()
-    {
-        Volatile.Write(ref _armed, 1);
-        _hub.Wanting?.Invoke();
-        // A close, or a frame from another publisher, that came while we sent found nothing armed.
-        if ((_ended || _hub.LatestSequence > _last) && Interlocked.Exchange(ref _armed, 0) == 1)
-        {
-            _core.SetResult(!_ended);
-        }
-    }
-
-    internal void Signal(bool result)
+    private void Signal(bool frameArrived)
     {
         if (Interlocked.Exchange(ref _armed, 0) == 1)
         {
-            _core.SetResult(result);
+            // Set by whoever won the disarm, before it completes the wait: only a frame is worth the
+            // publishing thread's time, and the cleanup of an ending viewer must not run on it.
+            _core.RunContinuationsAsynchronously = !(frameArrived && ResumeOnPublisher);
+            Interlocked.Increment(ref _signalling);
+            _core.SetResult(frameArrived);
+            Interlocked.Decrement(ref _signalling);
         }
     }
 
@@ -215,7 +133,25 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     }
 
     bool IValueTaskSource<bool>.GetResult(short token) => _core.GetResult(token);
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _core.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token)
+    {
+        var status = _core.GetStatus(token);
+        // SetResult marks the wait complete before it reads the continuation to run. A viewer that saw
+        // it complete then could go on, park again (Reset) and register its next continuation before
+        // that read, which would then run it for a wait not yet complete. So while a completion is in
+        // progress the wait looks pending: the awaiter registers its continuation, which the signalling
+        // thread runs or, if it already passed, the core queues at once. (Full fence: on arm64 the
+        // read of the flag must not move before the core's read of its completion.)
+        if (status == ValueTaskSourceStatus.Succeeded)
+        {
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _signalling) != 0)
+            {
+                return ValueTaskSourceStatus.Pending;
+            }
+        }
+        return status;
+    }
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);
 }

@@ -49,68 +49,14 @@ public abstract class ByteSink
         }
     }
 
-    /// <summary>True when <see cref="TrySendNow"/> can send (the socket itself is below).</summary>
-    public virtual bool SendsDirectly => false;
-
     /// <summary>
-    /// Sends what the connection takes at once, without waiting — on the publishing thread, for a
-    /// viewer that waits for frames (<see cref="Hub.IDirectReceiver"/>). Returns the bytes taken: all,
-    /// or a part that <see cref="SendRestAsync"/> must finish (no other message goes out before it
-    /// does); 0 when the connection is full, or -1 when this sink cannot send now (no direct path, no
-    /// room by the viewer's measured rate, or another message being sent).
+    /// True when a send costs one non-blocking system call while the connection has room (the socket
+    /// itself is below), so the viewer's loop may run on the publishing thread (<see cref="Hub.Subscription.ResumeOnPublisher"/>).
     /// </summary>
-    public long TrySendNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
-    {
-        if (!SendsDirectly || _ended || !_sending.Wait(0))
-        {
-            return -1;
-        }
-        long sent;
-        try
-        {
-            sent = _ended ? -1 : TryWriteNow(head, body, tail);
-        }
-        catch
-        {
-            _ended = true;
-            _sending.Release();
-            throw;
-        }
-        if (sent <= 0 || sent == head.Length + body.Length + tail.Length)
-        {
-            _sending.Release();
-        }
-        return sent;
-    }
-
-    /// <summary>Finishes the message <see cref="TrySendNow"/> sent the first <paramref name="sent"/> bytes of.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
-    {
-        try
-        {
-            await WriteRestAsync(head, body, tail, sent, cancellation).ConfigureAwait(false);
-        }
-        catch
-        {
-            _ended = true;
-            throw;
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
+    public virtual bool SendsWithoutWaking => false;
 
     /// <summary>Writes one whole message (the caller holds the send turn).</summary>
     protected abstract ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation);
-
-    /// <summary>What the connection takes of a message without waiting (see <see cref="TrySendNow"/>).</summary>
-    protected virtual long TryWriteNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail) => -1;
-
-    /// <summary>Writes the rest of a message <see cref="TryWriteNow"/> took the first <paramref name="sent"/> bytes of.</summary>
-    protected virtual ValueTask WriteRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
-        => throw new NotSupportedException("This sink never sends part of a message.");
 
     /// <summary>Nothing more will be sent: let the peer see the end once what was sent has left.</summary>
     public abstract void Finish();

@@ -100,11 +100,9 @@ public sealed class DeliveryRate
         => HasRoomNow(out var sample) ? ValueTask.CompletedTask : WaitSlowAsync(sample, cancellation);
 
     /// <summary>
-    /// True when the viewer's queue would drain within the budget now; never waits. Called by whoever
-    /// sends the viewer's next frame (its loop, or the publishing thread while the loop is parked),
-    /// never by two at once.
+    /// True when the viewer's queue would drain within the budget now; never waits.
     /// </summary>
-    public bool HasRoomNow(out Sample sample)
+    private bool HasRoomNow(out Sample sample)
     {
         sample = default;
         // A viewer found fully drained, or with room for several more frames at its rate, is not

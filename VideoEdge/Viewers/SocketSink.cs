@@ -87,24 +87,10 @@ public sealed class SocketSink : ByteSink
             : WriteRestAsync(head, body, tail, sent, cancellation);
     }
 
-    public override bool SendsDirectly => true;
-
-    protected override long TryWriteNow(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail)
-    {
-        if (_delivery is { } delivery && !delivery.HasRoomNow(out _))
-        {
-            return -1;
-        }
-        var sent = Libc.SendNow(_handle, head, body, tail);
-        if (sent > 0)
-        {
-            _delivery?.Wrote(head.Length + body.Length + tail.Length);
-        }
-        return sent;
-    }
+    public override bool SendsWithoutWaking => true;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask WriteRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
+    private async ValueTask WriteRestAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, long sent, CancellationToken cancellation)
     {
         await SendAllAsync(Skip(head, ref sent), cancellation).ConfigureAwait(false);
         await SendAllAsync(Skip(body, ref sent), cancellation).ConfigureAwait(false);

@@ -53,11 +53,10 @@ public static partial class ViewerLoop
         var watchdog = new Watchdog(sink, sendTimeout, deadline);
         using var ticking = new Timer(static s => ((Watchdog)s!).Tick(), watchdog, watchdog.Period, watchdog.Period);
         using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;
-        // Without a frame-rate cap, a viewer whose socket we write ourselves takes each new frame on
-        // the publishing thread while this loop is parked (one sendmsg, no wake-up); the loop runs only
-        // for the frames that could not go out at once.
-        var direct = pacer is null && sink.SendsDirectly ? new DirectSender(framer, sink, head, watchdog, client, stats) : null;
-        subscription.Direct = direct;
+        // Without a frame-rate cap, a viewer whose socket we write ourselves runs on the publishing
+        // thread from its wait to its next one: one non-blocking sendmsg per frame and no wake-up.
+        // Only a send that has to wait (a full socket, another message going out) leaves that thread.
+        subscription.ResumeOnPublisher = pacer is null && sink.SendsWithoutWaking;
         var reason = EndReason.ClientGone;
         Exception? error = null;
         try
@@ -75,16 +74,8 @@ public static partial class ViewerLoop
                     }
                     var frame = lease.Frame;
                     watchdog.Busy = true;
-                    int n;
-                    if (direct is not null && direct.TakeStarted(frame, out n, out var sent))
-                    {
-                        await sink.SendRestAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, sent, deadline.Token).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        n = framer.WriteHead(frame, head);
-                        await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
-                    }
+                    var n = framer.WriteHead(frame, head);
+                    await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
                     watchdog.Sent(n + frame.Length + framer.Tail.Length);
                     client.CountSent(frame.Length, subscription.Skipped);
                     stats?.CountSent(frame.Length, subscription.Skipped);
@@ -107,6 +98,8 @@ public static partial class ViewerLoop
         {
             reason = EndReason.ServerStopping;
         }
+        // The last send may have failed on the publishing thread: leave it before the caller cleans up.
+        await Task.Yield();
         if (logger is not null)
         {
             LogEnd(logger, client, reason, sendTimeout);
@@ -124,60 +117,6 @@ public static partial class ViewerLoop
         else
         {
             LogLeft(logger, client.Id, client.Transport, client.Remote, client.FramesSent, client.FramesSkipped);
-        }
-    }
-
-    /// <summary>
-    /// The viewer's sender on the publishing thread, while its loop is parked: frames the socket takes
-    /// whole are done here; a frame it takes only part of goes to the loop to finish
-    /// (<see cref="TakeStarted"/>); one it takes none of (or no room by the viewer's rate) the loop
-    /// sends the usual way, as the newest frame then.
-    /// </summary>
-    private sealed class DirectSender(IFramer framer, ByteSink sink, byte[] head, Watchdog watchdog, ViewerCounters client, CameraStats? stats)
-        : IDirectReceiver
-    {
-        private long _startedSequence;
-        private int _startedHead;
-        private long _startedSent;
-
-        public DirectResult TrySend(Frame frame, long skipped)
-        {
-            var n = framer.WriteHead(frame, head);
-            var total = n + frame.Length + framer.Tail.Length;
-            long sent;
-            try
-            {
-                sent = sink.TrySendNow(head.AsSpan(0, n), frame.Span, framer.Tail.Span);
-            }
-            catch (Exception ex) when (IsDisconnect(ex))
-            {
-                return DirectResult.Declined;
-            }
-            if (sent <= 0)
-            {
-                return DirectResult.Declined;
-            }
-            if (sent < total)
-            {
-                (_startedSequence, _startedHead, _startedSent) = (frame.Sequence, n, sent);
-                return DirectResult.Started;
-            }
-            watchdog.Sent(total);
-            client.CountSent(frame.Length, skipped);
-            stats?.CountSent(frame.Length, skipped);
-            return DirectResult.Sent;
-        }
-
-        /// <summary>True when <paramref name="frame"/> is the one this sender started: finish it from <paramref name="sent"/> (the head is in place).</summary>
-        public bool TakeStarted(Frame frame, out int headLength, out long sent)
-        {
-            (headLength, sent) = (_startedHead, _startedSent);
-            if (_startedSequence == 0 || frame.Sequence != _startedSequence)
-            {
-                return false;
-            }
-            _startedSequence = 0;
-            return true;
         }
     }
 

@@ -22,9 +22,10 @@ public static partial class ViewerLoop
     /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
     /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
     /// send fails, or the peer takes nothing for <paramref name="sendTimeout"/> while bytes wait for it
-    /// (<see cref="ByteSink.Progress"/>: a viewer that receives, however slowly, stays). Each frame
-    /// starts only once the sink has room for it (<see cref="ByteSink.WaitForRoomAsync"/>), so it is
-    /// the newest one then. <paramref name="logger"/> null: the caller logs.
+    /// (<see cref="ByteSink.Progress"/>: a viewer that receives, however slowly, stays). A frame
+    /// starts only when the sink has room for it (<see cref="ByteSink.WaitForRoomAsync"/>); one that
+    /// finds none is given back, and the newest goes once there is room. <paramref name="logger"/>
+    /// null: the caller logs.
     /// </summary>
     public static async Task<End> RunAsync(Subscription subscription, IFramer framer, ByteSink sink, double fpsCap, TimeSpan sendTimeout,
         CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
@@ -63,15 +64,28 @@ public static partial class ViewerLoop
         {
             while (true)
             {
-                watchdog.Busy = true;
-                await sink.WaitForRoomAsync(deadline.Token).ConfigureAwait(false);
-                watchdog.Busy = false;
-                using (var lease = await subscription.NextAsync().ConfigureAwait(false))
+                var lease = await subscription.NextAsync().ConfigureAwait(false);
+                if (!lease.HasFrame)
                 {
-                    if (!lease.HasFrame)
-                    {
-                        break;
-                    }
+                    break;
+                }
+                // Looked at when a frame is there to send, not right after the last send: a viewer
+                // that keeps up has drained by then, and is not measured again for a while.
+                var room = sink.WaitForRoomAsync(deadline.Token);
+                if (!room.IsCompleted)
+                {
+                    // This frame would queue behind the last one: let it go, and once that has nearly
+                    // drained send the newest (without holding a pool buffer while the peer is slow).
+                    lease.Dispose();
+                    subscription.GiveBack();
+                    watchdog.Busy = true;
+                    await room.ConfigureAwait(false);
+                    watchdog.Busy = false;
+                    continue;
+                }
+                room.GetAwaiter().GetResult();
+                using (lease)
+                {
                     var frame = lease.Frame;
                     watchdog.Busy = true;
                     var n = framer.WriteHead(frame, head);

@@ -7,6 +7,8 @@ public sealed class BenchOptions
 {
     public bool Quick { get; private set; }
     public int? Reps { get; private set; }
+    /// <summary>The sweep's viewer counts, when not the default ones (a focused before/after run).</summary>
+    public int[]? Viewers { get; private set; }
     /// <summary>"camera" (the fake camera, MJPEG passed through) or "test" (VideoEdge's own test pattern).</summary>
     public string VideoEdgeSource { get; private set; } = "camera";
     public string? VideoEdgeBinary { get; private set; }
@@ -26,6 +28,7 @@ public sealed class BenchOptions
         videoedge-bench [options]                 run the comparison (default scenario set, < 10 min)
           --quick                                 a smoke run (about a minute)
           --reps N                                repetitions per scenario (default 3, quick 1)
+          --viewers N[,N…]                        the sweep's viewer counts (default 1,10,50,200; quick 1,50)
           --only G[,G…]                           groups: startup, sweep, resolutions, slow, soak, yuyv (the default set),
                                                   ingest (frames from a producer: WebSocket ingest and NATS vs the local camera),
                                                   wake (--on-demand: first request → first frame of a switched-off camera)
@@ -56,6 +59,7 @@ public sealed class BenchOptions
             {
                 case "--quick": o.Quick = true; break;
                 case "--reps": o.Reps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--viewers": o.Viewers = [.. Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))]; break;
                 case "--only": o.Groups = [.. Next().Split(',')]; break;
                 case "--servers":
                     o.Servers = [.. Next().Split(',').Select(s => s switch

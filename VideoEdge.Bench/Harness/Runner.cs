@@ -34,7 +34,7 @@ internal sealed class Runner(BenchPaths paths, BenchOptions options, ViewerProce
         }
         if (options.Wants("sweep"))
         {
-            int[] counts = quick ? [1, 50] : [1, 10, 50, 200];
+            var counts = options.Viewers ?? (quick ? [1, 50] : [1, 10, 50, 200]);
             var steps = counts.Select(c => new Step(c, 0, 1, quick ? 2 : 3)).ToArray();
             await GroupAsync("sweep", hd, s_all, steps, Reps(3));
         }

@@ -64,35 +64,39 @@ public static partial class ViewerLoop
         {
             while (true)
             {
-                var lease = await subscription.NextAsync().ConfigureAwait(false);
-                if (!lease.HasFrame)
+                ValueTask room;
+                using (var lease = await subscription.NextAsync().ConfigureAwait(false))
                 {
-                    break;
+                    if (!lease.HasFrame)
+                    {
+                        break;
+                    }
+                    // Looked at when a frame is there to send, not right after the last send: a viewer
+                    // that keeps up has drained by then, and is not measured again for a while.
+                    room = sink.WaitForRoomAsync(deadline.Token);
+                    if (room.IsCompletedSuccessfully)
+                    {
+                        var frame = lease.Frame;
+                        watchdog.Busy = true;
+                        var n = framer.WriteHead(frame, head);
+                        await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
+                        watchdog.Sent(n + frame.Length + framer.Tail.Length);
+                        client.CountSent(frame.Length, subscription.Skipped);
+                        stats?.CountSent(frame.Length, subscription.Skipped);
+                    }
+                    else
+                    {
+                        // This frame would queue behind the last one: let it go (its buffer back to the
+                        // pool while the peer is slow), and send the newest once that has nearly drained.
+                        subscription.GiveBack();
+                    }
                 }
-                // Looked at when a frame is there to send, not right after the last send: a viewer
-                // that keeps up has drained by then, and is not measured again for a while.
-                var room = sink.WaitForRoomAsync(deadline.Token);
-                if (!room.IsCompleted)
+                if (!room.IsCompletedSuccessfully)
                 {
-                    // This frame would queue behind the last one: let it go, and once that has nearly
-                    // drained send the newest (without holding a pool buffer while the peer is slow).
-                    lease.Dispose();
-                    subscription.GiveBack();
                     watchdog.Busy = true;
                     await room.ConfigureAwait(false);
                     watchdog.Busy = false;
                     continue;
-                }
-                room.GetAwaiter().GetResult();
-                using (lease)
-                {
-                    var frame = lease.Frame;
-                    watchdog.Busy = true;
-                    var n = framer.WriteHead(frame, head);
-                    await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
-                    watchdog.Sent(n + frame.Length + framer.Tail.Length);
-                    client.CountSent(frame.Length, subscription.Skipped);
-                    stats?.CountSent(frame.Length, subscription.Skipped);
                 }
                 if (pacer is not null && !await pacer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
                 {
@@ -108,12 +112,15 @@ public static partial class ViewerLoop
         {
             error = ex is OperationCanceledException ? null : ex;
         }
+        finally
+        {
+            // The last send may have failed on the publishing thread: leave it before the caller cleans up.
+            await Task.Yield();
+        }
         if (reason != EndReason.SendTimeout && subscription.HubClosed)
         {
             reason = EndReason.ServerStopping;
         }
-        // The last send may have failed on the publishing thread: leave it before the caller cleans up.
-        await Task.Yield();
         if (logger is not null)
         {
             LogEnd(logger, client, reason, sendTimeout);

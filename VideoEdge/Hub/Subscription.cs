@@ -112,7 +112,7 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
         return new(this, _core.Version);
     }
 
-    /// <summary>A frame was published (the hub holds a reference across this call): wake the viewer if it waits.</summary>
+    /// <summary>A frame was published: wake the viewer if it waits (it leases the frame itself, as the latest).</summary>
     internal void OnPublished() => Signal(true);
 
     private void Signal(bool frameArrived)

@@ -9,10 +9,16 @@ namespace VideoEdge.Viewers;
 /// and a WebSocket pong or close from the receiving side, never land inside each other. A send cut
 /// short (cancelled, failed) leaves the peer's framing broken, so nothing more is sent after it.
 /// </summary>
-public abstract class ByteSink
+/// <param name="delivery">
+/// The kernel's view of the viewer's TCP connection (<see cref="DeliveryRate"/>) when the connection
+/// is this viewer's alone: it then gates frames and measures progress. Null when not (HTTP/2, push).
+/// </param>
+public abstract class ByteSink(DeliveryRate? delivery = null)
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
     private volatile bool _ended;
+
+    protected DeliveryRate? Delivery => delivery;
 
     /// <summary>False once a send was cut short or <see cref="SendLastAsync"/> sent the last message.</summary>
     public bool CanSend => !_ended;
@@ -34,6 +40,7 @@ public abstract class ByteSink
             ObjectDisposedException.ThrowIf(_ended, this);
             try
             {
+                Delivery?.Wrote(head.Length + body.Length + tail.Length);
                 await WriteAsync(head, body, tail, cancellation).ConfigureAwait(false);
             }
             catch
@@ -69,15 +76,15 @@ public abstract class ByteSink
     /// or what the stream below accepted. The viewer loop cuts a viewer only when this stands still
     /// for the send timeout. 0 when the sink cannot tell (the loop then counts whole sends).
     /// </summary>
-    public virtual long Progress => 0;
+    public virtual long Progress => Delivery?.Acked ?? 0;
 
     /// <summary>The measured rate the peer takes bytes at, in bytes per second; 0 when not known.</summary>
-    public virtual double Rate => 0;
+    public double Rate => Delivery?.Rate ?? 0;
 
     /// <summary>
     /// Completes when what is still queued for the peer would drain within a small budget at its
     /// measured rate (<see cref="DeliveryRate"/>), so the next frame starts current. At once when the
     /// sink cannot tell.
     /// </summary>
-    public virtual ValueTask WaitForRoomAsync(CancellationToken cancellation) => ValueTask.CompletedTask;
+    public ValueTask WaitForRoomAsync(CancellationToken cancellation) => Delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
 }

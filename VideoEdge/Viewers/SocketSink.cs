@@ -22,12 +22,10 @@ public sealed class SocketSink : ByteSink
     private readonly SafeHandle _handle;
     private readonly HttpContext _context;
     private readonly bool _ownsResponse;
-    private readonly DeliveryRate? _delivery;
 
-    private SocketSink(Socket socket, HttpContext context, bool ownsResponse)
+    private SocketSink(Socket socket, HttpContext context, bool ownsResponse) : base(DeliveryRate.TryCreate(socket))
     {
         _socket = socket;
-        _delivery = DeliveryRate.TryCreate(socket);
         _handle = socket.SafeHandle;
         _context = context;
         _ownsResponse = ownsResponse;
@@ -72,15 +70,8 @@ public sealed class SocketSink : ByteSink
 
     public override void Abort() => _context.Abort();
 
-    public override long Progress => _delivery?.Acked ?? 0;
-
-    public override double Rate => _delivery?.Rate ?? 0;
-
-    public override ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
-
     protected override ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
-        _delivery?.Wrote(head.Length + body.Length + tail.Length);
         var sent = Libc.SendNow(_handle, head.Span, body.Span, tail.Span);
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask

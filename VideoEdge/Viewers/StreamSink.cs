@@ -21,24 +21,23 @@ public sealed class StreamSink : ByteSink
 
     private readonly Stream _stream;
     private readonly HttpContext _context;
-    private readonly DeliveryRate? _delivery;
     private long _accepted;
 
-    public StreamSink(Stream stream, HttpContext context)
+    public StreamSink(Stream stream, HttpContext context) : base(ViewersOwnConnection(context))
     {
         _stream = stream;
         _context = context;
-        if (context.Request.Protocol is "HTTP/1.1" or "HTTP/1.0"
-            && context.Features.Get<IConnectionSocketFeature>()?.Socket is { SocketType: SocketType.Stream } socket)
-        {
-            _delivery = DeliveryRate.TryCreate(socket);
-        }
     }
+
+    private static DeliveryRate? ViewersOwnConnection(HttpContext context)
+        => context.Request.Protocol is "HTTP/1.1" or "HTTP/1.0"
+            && context.Features.Get<IConnectionSocketFeature>()?.Socket is { SocketType: SocketType.Stream } socket
+            ? DeliveryRate.TryCreate(socket)
+            : null;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
-        _delivery?.Wrote(head.Length + body.Length + tail.Length);
         await WritePieceAsync(head, cancellation).ConfigureAwait(false);
         while (!body.IsEmpty)
         {
@@ -59,11 +58,7 @@ public sealed class StreamSink : ByteSink
         Interlocked.Add(ref _accepted, bytes.Length);
     }
 
-    public override long Progress => _delivery?.Acked ?? Interlocked.Read(ref _accepted);
-
-    public override double Rate => _delivery?.Rate ?? 0;
-
-    public override ValueTask WaitForRoomAsync(CancellationToken cancellation) => _delivery?.WaitForRoomAsync(cancellation) ?? ValueTask.CompletedTask;
+    public override long Progress => Delivery?.Acked ?? Interlocked.Read(ref _accepted);
 
     /// <summary>Kestrel ends the response, connection (HTTP/1.1 upgrade) or stream (HTTP/2) when the request handler returns.</summary>
     public override void Finish()

@@ -29,17 +29,37 @@ public class HubBenchmarks
     }
 }
 
+/// <summary>A hub with viewers' loops running on it, for the fan-out benchmarks: they set the loops up, this ends them.</summary>
+public abstract class FanOutBenchmark
+{
+    protected FramePool Pool { get; } = new();
+    protected FrameHub Hub { get; private set; } = null!;
+    protected CancellationTokenSource Stop { get; private set; } = null!;
+    protected Task[] Loops { get; set; } = [];
+
+    protected void StartHub(int frameBytes)
+    {
+        Hub = new FrameHub();
+        Stop = new CancellationTokenSource();
+        Hub.Publish(Pool.Rent(frameBytes));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        Stop.Cancel();
+        Hub.Dispose();
+        Task.WaitAll(Loops);
+    }
+}
+
 /// <summary>
 /// Publish one frame and wait until every viewer loop has woken, taken it and released it: the
 /// fan-out cost through the thread pool, per frame.
 /// </summary>
-public class HubFanOutBenchmarks
+public class HubFanOutBenchmarks : FanOutBenchmark
 {
-    private readonly FramePool _pool = new();
-    private FrameHub _hub = null!;
-    private CancellationTokenSource _stop = null!;
     private readonly ManualResetEventSlim _done = new();
-    private Task[] _loops = [];
     private int _pending;
 
     [Params(1, 50, 200)]
@@ -48,18 +68,8 @@ public class HubFanOutBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _hub = new FrameHub();
-        _stop = new CancellationTokenSource();
-        _hub.Publish(_pool.Rent(1024));
-        _loops = [.. Enumerable.Range(0, Viewers).Select(i => ViewerAsync(new ViewerCounters("bench", $"viewer {i}")))];
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _stop.Cancel();
-        _hub.Dispose();
-        Task.WaitAll(_loops);
+        StartHub(1024);
+        Loops = [.. Enumerable.Range(0, Viewers).Select(i => ViewerAsync(new ViewerCounters("bench", $"viewer {i}")))];
     }
 
     [Benchmark]
@@ -67,13 +77,13 @@ public class HubFanOutBenchmarks
     {
         Volatile.Write(ref _pending, Viewers);
         _done.Reset();
-        _hub.Publish(_pool.Rent(1024));
+        Hub.Publish(Pool.Rent(1024));
         _done.Wait();
     }
 
     private async Task ViewerAsync(ViewerCounters client)
     {
-        using var subscription = _hub.Subscribe(client, _stop.Token, onlyNewer: true);
+        using var subscription = Hub.Subscribe(client, Stop.Token, onlyNewer: true);
         while (true)
         {
             using (var lease = await subscription.NextAsync())

@@ -13,12 +13,8 @@ namespace VideoEdge.Bench.Micro;
 /// <see cref="CopyFrame"/> it copies the frame as the kernel's send does, which also evicts each
 /// viewer's state from the CPU's caches before its next frame, as on the real path.
 /// </summary>
-public class ViewerFanOutBenchmarks
+public class ViewerFanOutBenchmarks : FanOutBenchmark
 {
-    private readonly FramePool _pool = new();
-    private FrameHub _hub = null!;
-    private CancellationTokenSource _stop = null!;
-    private Task[] _loops = [];
     private static readonly AsyncLocal<object?> s_requestScope = new();
 
     [Params(50, 200)]
@@ -30,29 +26,19 @@ public class ViewerFanOutBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _hub = new FrameHub();
-        _stop = new CancellationTokenSource();
-        _hub.Publish(_pool.Rent(121_000));
+        StartHub(121_000);
         // As under Kestrel, the loops start with request-scoped values in their execution context.
         s_requestScope.Value = new object();
-        _loops = [.. Enumerable.Range(0, Viewers).Select(i =>
+        Loops = [.. Enumerable.Range(0, Viewers).Select(i =>
         {
-            var subscription = _hub.Subscribe(new ViewerCounters("bench", $"viewer {i}"), _stop.Token, onlyNewer: true);
-            return ViewerLoop.RunAsync(subscription, MjpegFramer.Instance, new TakesAll(CopyFrame), 0, TimeSpan.FromSeconds(10), null, null, _stop.Token);
+            var subscription = Hub.Subscribe(new ViewerCounters("bench", $"viewer {i}"), Stop.Token, onlyNewer: true);
+            return ViewerLoop.RunAsync(subscription, MjpegFramer.Instance, new TakesAll(CopyFrame), 0, TimeSpan.FromSeconds(10), null, null, Stop.Token);
         })];
         s_requestScope.Value = null;
     }
 
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _stop.Cancel();
-        _hub.Dispose();
-        Task.WaitAll(_loops);
-    }
-
     [Benchmark]
-    public void PublishToAll() => _hub.Publish(_pool.Rent(121_000));
+    public void PublishToAll() => Hub.Publish(Pool.Rent(121_000));
 
     private sealed class TakesAll(bool copy) : ByteSink
     {

@@ -73,44 +73,6 @@ public sealed class DirectSendTests
         Assert.Equal(0, pool.Misuse);
     }
 
-    [Fact]
-    public async Task A_frame_given_back_unsent_is_leased_again_at_once_or_the_newest_instead()
-    {
-        var pool = new FramePool();
-        var hub = new FrameHub();
-        using (var subscription = hub.Subscribe(new ViewerCounters("test", "slow"), CancellationToken.None))
-        {
-            hub.Publish(pool.Rent(10));
-            (await subscription.NextAsync()).Dispose();
-
-            // No room for frame 2: given back; it is still the newest, so the next lease is it again.
-            hub.Publish(pool.Rent(10));
-            (await subscription.NextAsync()).Dispose();
-            subscription.GiveBack();
-            var again = subscription.NextAsync();
-            Assert.True(again.IsCompleted, "a given-back frame made the viewer wait for the next one");
-            using (var lease = await again)
-            {
-                Assert.Equal(2, lease.Frame.Sequence);
-                Assert.Equal(0, subscription.Skipped);
-            }
-
-            // Given back while newer frames came: the newest goes, and only the frames after the last one sent count as skipped.
-            hub.Publish(pool.Rent(10));
-            (await subscription.NextAsync()).Dispose();
-            subscription.GiveBack();
-            hub.Publish(pool.Rent(10));
-            hub.Publish(pool.Rent(10));
-            using (var newest = await subscription.NextAsync())
-            {
-                Assert.Equal(5, newest.Frame.Sequence);
-                Assert.Equal(2, subscription.Skipped);
-            }
-        }
-        hub.Dispose();
-        Assert.Equal(0, pool.Outstanding);
-    }
-
     /// <summary>Awaits a pending wait (registering its continuation now); the thread it resumed on and the frame's sequence (0: none).</summary>
     private static async Task<(Thread Thread, long Sequence)> ResumedOn(ValueTask<FrameLease> next)
     {

@@ -18,8 +18,6 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     private int _armed;
     private volatile bool _ended;
     private long _last;
-    // The sequence before the last lease: what GiveBack returns to.
-    private long _beforeLast;
     // Threads inside SetResult (which may run the viewer inline): see GetStatus.
     private int _signalling;
 
@@ -76,18 +74,11 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
                 continue;
             }
             Skipped = _last == 0 ? 0 : frame.Sequence - _last - 1;
-            (_beforeLast, _last) = (_last, frame.Sequence);
+            _last = frame.Sequence;
             return lease;
         }
         return default;
     }
-
-    /// <summary>
-    /// The frame last leased was not sent (its lease is disposed): the next <see cref="NextAsync"/>
-    /// leases the latest frame at once, that one or a newer, and counts as skipped only the frames
-    /// since the one sent before.
-    /// </summary>
-    public void GiveBack() => _last = _beforeLast;
 
     /// <summary>True once a frame newer than <paramref name="sequence"/> exists; false when the viewer or hub is ending.</summary>
     internal ValueTask<bool> WaitNewerAsync(long sequence)

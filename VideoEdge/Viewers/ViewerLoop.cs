@@ -24,7 +24,7 @@ public static partial class ViewerLoop
     /// send fails, or the peer takes nothing for <paramref name="sendTimeout"/> while bytes wait for it
     /// (<see cref="ByteSink.Progress"/>: a viewer that receives, however slowly, stays). A frame
     /// starts only when the sink has room for it (<see cref="ByteSink.WaitForRoomAsync"/>); one that
-    /// finds none is given back, and the newest goes once there is room. <paramref name="logger"/>
+    /// finds none is let go, and the next one goes once there is room. <paramref name="logger"/>
     /// null: the caller logs.
     /// </summary>
     public static async Task<End> RunAsync(Subscription subscription, IFramer framer, ByteSink sink, double fpsCap, TimeSpan sendTimeout,
@@ -60,6 +60,8 @@ public static partial class ViewerLoop
         subscription.ResumeOnPublisher = pacer is null && sink.SendsWithoutWaking;
         var reason = EndReason.ClientGone;
         Exception? error = null;
+        // Frames leased but let go for lack of room: skipped too, though the hub never saw them skipped.
+        long dropped = 0;
         try
         {
             while (true)
@@ -81,14 +83,17 @@ public static partial class ViewerLoop
                         var n = framer.WriteHead(frame, head);
                         await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
                         watchdog.Sent(n + frame.Length + framer.Tail.Length);
-                        client.CountSent(frame.Length, subscription.Skipped);
-                        stats?.CountSent(frame.Length, subscription.Skipped);
+                        client.CountSent(frame.Length, subscription.Skipped + dropped);
+                        stats?.CountSent(frame.Length, subscription.Skipped + dropped);
+                        dropped = 0;
                     }
                     else
                     {
                         // This frame would queue behind the last one: let it go (its buffer back to the
-                        // pool while the peer is slow), and send the newest once that has nearly drained.
-                        subscription.GiveBack();
+                        // pool while the peer is slow), and once that has nearly drained send the next
+                        // one published: a picture taken now, not one that aged while the link drained
+                        // (a variant's hub, fed on demand, would otherwise have encoded it too early).
+                        dropped++;
                     }
                 }
                 if (!room.IsCompletedSuccessfully)

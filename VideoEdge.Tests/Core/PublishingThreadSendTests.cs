@@ -11,7 +11,7 @@ namespace VideoEdge.Tests.Core;
 /// thread-pool hop); only a send that has to wait, and a viewer's end, leave that thread. Whatever
 /// thread a frame goes out on, the viewer gets each picture once, whole, in order.
 /// </summary>
-public sealed class DirectSendTests
+public sealed class PublishingThreadSendTests
 {
     /// <summary>
     /// Runs <paramref name="action"/> on a thread of its own, as a camera's capture thread publishes;

@@ -6,7 +6,7 @@ namespace VideoEdge.Tests.Core;
 /// WebSocket viewers on plain HTTP/1.1 are written straight to their socket, not through the
 /// framework's WebSocket: a real client must still get every picture whole and byte for byte.
 /// </summary>
-public sealed class DirectWebSocketTests
+public sealed class SocketSinkWebSocketTests
 {
     [Fact]
     public async Task A_ClientWebSocket_gets_the_same_bytes_as_an_MJPEG_viewer_of_the_same_frames()

@@ -8,7 +8,7 @@ namespace VideoEdge.Tests.Core;
 /// MJPEG over plain HTTP/1.x is written straight to the viewer's socket, not through Kestrel's
 /// response: what a client sees on the wire must still be a complete, well-formed stream.
 /// </summary>
-public class DirectMjpegStreamTests
+public class SocketSinkMjpegTests
 {
     private const string Allowed = "https://dashboard.example";
 

@@ -11,6 +11,9 @@ public sealed class Frame
     private readonly FramePool _pool;
     private byte[] _buffer = [];
     private int _refs;
+    private FrameFile? _file;
+    private int _fileSlot;
+    private long _fileOffset;
 
     internal Frame(FramePool pool) => _pool = pool;
 
@@ -43,6 +46,22 @@ public sealed class Frame
 
     internal int RefCount => Volatile.Read(ref _refs);
 
+    /// <summary>Where the hub copied this frame for sendfile (<see cref="FrameFile"/>), if it did.</summary>
+    internal bool TryGetFileCopy(out Microsoft.Win32.SafeHandles.SafeFileHandle file, out long offset)
+    {
+        var copy = Volatile.Read(ref _file);
+        file = copy?.Handle!;
+        offset = _fileOffset;
+        return copy is not null;
+    }
+
+    internal void AttachFileCopy(FrameFile file, int slot, long offset)
+    {
+        _fileSlot = slot;
+        _fileOffset = offset;
+        Volatile.Write(ref _file, file);
+    }
+
     internal void Attach(byte[] buffer, int length)
     {
         _buffer = buffer;
@@ -55,6 +74,8 @@ public sealed class Frame
 
     internal byte[] Detach()
     {
+        _file?.Free(_fileSlot);
+        _file = null;
         var b = _buffer;
         _buffer = [];
         Length = 0;

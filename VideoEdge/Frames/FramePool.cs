@@ -9,7 +9,7 @@ namespace VideoEdge.Frames;
 /// </summary>
 public sealed class FramePool
 {
-    private const int MaxFrameBytes = 16 * 1024 * 1024;
+    internal const int MaxFrameBytes = 16 * 1024 * 1024;
     private readonly ArrayPool<byte> _bytes = ArrayPool<byte>.Create(MaxFrameBytes, maxArraysPerBucket: 24);
     private readonly Lock _lock = new();
     private readonly Stack<Frame> _idle = new();

@@ -19,6 +19,9 @@ public sealed class FrameHub : IDisposable
     private TaskCompletionSource? _next;
     private long _demandUntil;
     private bool _closed;
+    // Made when a frame first goes to enough sockets; null until then, or where memfd is missing.
+    private FrameFile? _file;
+    private bool _noFile;
 
     /// <summary>Sequence of the latest published frame, 0 before the first.</summary>
     public long LatestSequence => Volatile.Read(ref _sequence);
@@ -52,6 +55,8 @@ public sealed class FrameHub : IDisposable
     /// <summary>Publishes <paramref name="frame"/>, taking over the caller's reference.</summary>
     public void Publish(Frame frame)
     {
+        Subscription[] waiters;
+        FrameFile? copyTo = null;
         Frame? old;
         lock (_lock)
         {
@@ -64,13 +69,44 @@ public sealed class FrameHub : IDisposable
             frame.Sequence = _sequence + 1;
             _latest = frame;
             Volatile.Write(ref _sequence, frame.Sequence);
+            waiters = _waiters;
+            if (!_noFile && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
+            {
+                _file ??= FrameFile.TryCreate();
+                _noFile = _file is null;
+                copyTo = _file;
+                if (copyTo is not null)
+                {
+                    // Held while we copy it: another publisher may replace it as the latest meanwhile.
+                    frame.AddRef();
+                }
+            }
         }
         old?.Release();
+        if (copyTo is not null)
+        {
+            copyTo.TryCopy(frame);
+            frame.Release();
+        }
         Interlocked.Exchange(ref _next, null)?.TrySetResult();
-        foreach (var waiter in Volatile.Read(ref _waiters))
+        foreach (var waiter in waiters)
         {
             waiter.OnPublished();
         }
+    }
+
+    /// <summary>Viewers that will send this frame on the publishing thread: the ones a file copy saves a copy each (<see cref="FrameFile"/>).</summary>
+    private static int SendingFromThisThread(Subscription[] waiters)
+    {
+        var n = 0;
+        foreach (var waiter in waiters)
+        {
+            if (waiter.ResumeOnPublisher)
+            {
+                n++;
+            }
+        }
+        return n;
     }
 
     /// <summary>A lease on the latest frame; empty before the first frame (or after <see cref="DropLatest"/>).</summary>

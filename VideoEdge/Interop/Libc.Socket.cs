@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace VideoEdge.Interop;
 
-/// <summary>sendmsg and the structs it takes (sys/socket.h, bits/uio.h), and the one non-blocking gathered send built on it.</summary>
+/// <summary>The socket sends (sys/socket.h, bits/uio.h, sys/sendfile.h), their structs, and the non-blocking sends built on them.</summary>
 internal static unsafe partial class Libc
 {
     public const int MSG_DONTWAIT = 0x40;
@@ -30,6 +30,15 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    private static partial nint Send(int fd, byte* data, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "sendfile", SetLastError = true)]
+    private static partial nint SendFile(int socket, int file, long* offset, nuint count);
+
+    /// <summary>More follows at once: the kernel holds a partial segment for it.</summary>
+    public const int MSG_MORE = 0x8000;
+
     /// <summary>
     /// One non-blocking sendmsg of <paramref name="a"/>, <paramref name="b"/> and <paramref name="c"/>
     /// in that order, straight from their buffers (the kernel's copy is the only one). Returns the
@@ -55,29 +64,100 @@ internal static unsafe partial class Libc
                 Add(iov, ref count, pc, c.Length);
                 var message = new MsgHdr { Iov = iov, IovLength = (nuint)count };
                 var fd = (int)socket.DangerousGetHandle();
-                while (true)
+                long sent;
+                while (!Taken(SendMsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL), out sent))
                 {
-                    var sent = SendMsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-                    if (sent >= 0)
-                    {
-                        return sent;
-                    }
-                    var errno = LastError;
-                    if (errno == EAGAIN)
-                    {
-                        return 0;
-                    }
-                    if (errno != EINTR)
-                    {
-                        throw new IOException($"the viewer's connection failed: {Describe(errno)}");
-                    }
                 }
+                return sent;
             }
         }
         finally
         {
             socket.DangerousRelease();
         }
+    }
+
+    /// <summary>
+    /// As <see cref="SendNow"/>, with the middle part sent from <paramref name="file"/> (sendfile:
+    /// the socket's buffers take references to the file's pages, no copy). The socket must be in
+    /// non-blocking mode, as sendfile takes no flags. Returns the bytes the socket took, in order.
+    /// </summary>
+    public static long SendNowFromFile(SafeHandle socket, ReadOnlySpan<byte> head, SafeHandle file, long offset, int length, ReadOnlySpan<byte> tail)
+    {
+        bool addedSocket = false, addedFile = false;
+        socket.DangerousAddRef(ref addedSocket);
+        try
+        {
+            file.DangerousAddRef(ref addedFile);
+            var fd = (int)socket.DangerousGetHandle();
+            long sent = 0, n;
+            fixed (byte* ph = head)
+            fixed (byte* pt = tail)
+            {
+                if (head.Length > 0)
+                {
+                    while (!Taken(Send(fd, ph, (nuint)head.Length, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL), out n))
+                    {
+                    }
+                    sent += n;
+                    if (n < head.Length)
+                    {
+                        return sent;
+                    }
+                }
+                var from = offset;
+                var source = (int)file.DangerousGetHandle();
+                while (sent - head.Length < length)
+                {
+                    // The kernel advances `from` by what it took; a socket that filled up returns short.
+                    while (!Taken(SendFile(fd, source, &from, (nuint)(length - (sent - head.Length))), out n))
+                    {
+                    }
+                    if (n == 0)
+                    {
+                        return sent;
+                    }
+                    sent += n;
+                }
+                if (tail.Length > 0)
+                {
+                    while (!Taken(Send(fd, pt, (nuint)tail.Length, MSG_DONTWAIT | MSG_NOSIGNAL), out n))
+                    {
+                    }
+                    sent += n;
+                }
+                return sent;
+            }
+        }
+        finally
+        {
+            if (addedFile)
+            {
+                file.DangerousRelease();
+            }
+            socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>What a non-blocking send returned as bytes taken (0: the socket is full); false: interrupted, call again. A failed connection throws.</summary>
+    private static bool Taken(nint result, out long taken)
+    {
+        taken = Math.Max(result, 0);
+        if (result >= 0)
+        {
+            return true;
+        }
+        var errno = LastError;
+        if (errno == EAGAIN)
+        {
+            return true;
+        }
+        if (errno != EINTR)
+        {
+            // (sendfile has no MSG_NOSIGNAL: a connection the peer reset raises SIGPIPE, which the .NET runtime ignores, and fails here with EPIPE.)
+            throw new IOException($"the viewer's connection failed: {Describe(errno)}");
+        }
+        return false;
     }
 
     private static void Add(IoVec* iov, ref int count, byte* data, int length)

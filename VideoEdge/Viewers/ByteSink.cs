@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using VideoEdge.Frames;
 
 namespace VideoEdge.Viewers;
 
@@ -25,14 +26,18 @@ public abstract class ByteSink(DeliveryRate? delivery = null)
 
     /// <summary>Sends <paramref name="head"/>, <paramref name="body"/> and <paramref name="tail"/>, in that order, completely, as one message.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
-        => SendAsync(head, body, tail, last: false, cancellation);
+        => SendAsync(head, body, null, tail, last: false, cancellation);
+
+    /// <summary>As <see cref="SendAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/> with a leased frame as the body.</summary>
+    public ValueTask SendFrameAsync(ReadOnlyMemory<byte> head, Frame frame, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+        => SendAsync(head, frame.Memory, frame, tail, last: false, cancellation);
 
     /// <summary>Sends the last message (a WebSocket close: RFC 6455 section 5.5.1, nothing after it).</summary>
     public ValueTask SendLastAsync(ReadOnlyMemory<byte> message, CancellationToken cancellation)
-        => SendAsync(message, default, default, last: true, cancellation);
+        => SendAsync(message, default, null, default, last: true, cancellation);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, bool last, CancellationToken cancellation)
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, Frame? frame, ReadOnlyMemory<byte> tail, bool last, CancellationToken cancellation)
     {
         await _sending.WaitAsync(cancellation).ConfigureAwait(false);
         try
@@ -41,7 +46,7 @@ public abstract class ByteSink(DeliveryRate? delivery = null)
             try
             {
                 Delivery?.Wrote(head.Length + body.Length + tail.Length);
-                await WriteAsync(head, body, tail, cancellation).ConfigureAwait(false);
+                await (frame is null ? WriteAsync(head, body, tail, cancellation) : WriteFrameAsync(head, frame, tail, cancellation)).ConfigureAwait(false);
             }
             catch
             {
@@ -64,6 +69,10 @@ public abstract class ByteSink(DeliveryRate? delivery = null)
 
     /// <summary>Writes one whole message (the caller holds the send turn).</summary>
     protected abstract ValueTask WriteAsync(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail, CancellationToken cancellation);
+
+    /// <summary>Writes one whole message whose body is <paramref name="frame"/>: a sink that can send the frame better than its bytes does so here.</summary>
+    protected virtual ValueTask WriteFrameAsync(ReadOnlyMemory<byte> head, Frame frame, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+        => WriteAsync(head, frame.Memory, tail, cancellation);
 
     /// <summary>Nothing more will be sent: let the peer see the end once what was sent has left.</summary>
     public abstract void Finish();

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using VideoEdge.Frames;
 using VideoEdge.Interop;
 
 namespace VideoEdge.Viewers;
@@ -13,7 +14,8 @@ namespace VideoEdge.Viewers;
 /// every viewer's frame is first copied into 4 KB pipe blocks (a lock and a span per block) and the
 /// blocks are pinned one by one for the send — measured, that is most of the user-space time of
 /// streaming (see BENCHMARKS.md). Only the viewers whose socket is full wait, through the socket's
-/// own async send; everybody else is done in one system call.
+/// own async send; everybody else is done in one system call. A frame the hub copied to its file
+/// (<see cref="FrameFile"/>: many viewers) goes by sendfile instead, by reference to the file's pages.
 /// Plain-text HTTP/1.x only: with TLS the bytes must go through Kestrel's encryption.
 /// </summary>
 public sealed class SocketSink : ByteSink
@@ -22,6 +24,8 @@ public sealed class SocketSink : ByteSink
     private readonly SafeHandle _handle;
     private readonly HttpContext _context;
     private readonly bool _ownsResponse;
+    // sendfile takes no MSG_DONTWAIT: only a socket in non-blocking mode may use it on the publishing thread.
+    private readonly bool _nonBlocking;
 
     private SocketSink(Socket socket, HttpContext context, bool ownsResponse) : base(DeliveryRate.TryCreate(socket))
     {
@@ -29,6 +33,7 @@ public sealed class SocketSink : ByteSink
         _handle = socket.SafeHandle;
         _context = context;
         _ownsResponse = ownsResponse;
+        _nonBlocking = Libc.IsNonBlocking(_handle);
     }
 
     /// <summary>
@@ -76,6 +81,18 @@ public sealed class SocketSink : ByteSink
         return sent == head.Length + body.Length + tail.Length
             ? ValueTask.CompletedTask
             : WriteRestAsync(head, body, tail, sent, cancellation);
+    }
+
+    protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> head, Frame frame, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
+    {
+        if (!_nonBlocking || !frame.TryGetFileCopy(out var file, out var offset))
+        {
+            return WriteAsync(head, frame.Memory, tail, cancellation);
+        }
+        var sent = Libc.SendNowFromFile(_handle, head.Span, file, offset, frame.Length, tail.Span);
+        return sent == head.Length + frame.Length + tail.Length
+            ? ValueTask.CompletedTask
+            : WriteRestAsync(head, frame.Memory, tail, sent, cancellation);
     }
 
     public override bool SendsWithoutWaking => true;

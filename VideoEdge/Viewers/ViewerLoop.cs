@@ -81,7 +81,7 @@ public static partial class ViewerLoop
                         var frame = lease.Frame;
                         watchdog.Busy = true;
                         var n = framer.WriteHead(frame, head);
-                        await sink.SendAsync(head.AsMemory(0, n), frame.Memory, framer.Tail, deadline.Token).ConfigureAwait(false);
+                        await sink.SendFrameAsync(head.AsMemory(0, n), frame, framer.Tail, deadline.Token).ConfigureAwait(false);
                         watchdog.Sent(n + frame.Length + framer.Tail.Length);
                         client.CountSent(frame.Length, subscription.Skipped + dropped);
                         stats?.CountSent(frame.Length, subscription.Skipped + dropped);

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 // The product's Interop/Libc*.cs are compiled into the bench too (see the .csproj): open, ioctl,
-// mmap, poll, sendmsg, kill and their constants and structs exist once. This part of the class adds
+// mmap, poll, send, sendmsg, kill and their constants and structs exist once. This part of the class adds
 // what only the floor server and the load client need (plain sockets, epoll, eventfd).
 namespace VideoEdge.Interop;
 
@@ -72,9 +72,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
-
-    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
-    public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);

@@ -31,7 +31,7 @@ internal static unsafe partial class Libc
     public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
     [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
-    private static partial nint Send(int fd, byte* data, nuint length, int flags);
+    public static partial nint Send(int fd, byte* data, nuint length, int flags);
 
     [LibraryImport(Library, EntryPoint = "sendfile", SetLastError = true)]
     private static partial nint SendFile(int socket, int file, long* offset, nuint count);

@@ -27,21 +27,21 @@ public sealed class FrameFileTests
         sender.Blocking = false;
 
         var pool = new FramePool();
-        var file = FrameFile.TryCreate();
+        var file = FrameFile.TryCreate("tail"u8.ToArray());
         Assert.NotNull(file);
         var first = Filled(pool, 100_000, 'A');
         Assert.True(file.TryCopy(first));
-        Assert.True(first.TryGetFileCopy(out var handle, out var firstOffset));
+        Assert.True(first.TryGetFileCopy(out var copy));
         var expected = "head"u8.ToArray().Concat(first.Span.ToArray()).Concat("tail"u8.ToArray()).ToArray();
-        Assert.Equal(expected.Length, Libc.SendNowFromFile(sender.SafeHandle, "head"u8, handle, firstOffset, first.Length, "tail"u8));
+        Assert.Equal(expected.Length, Libc.SendNowFromFile(sender.SafeHandle, "head"u8, first.Span, "tail"u8, copy.File, copy.Offset, tailInFile: true));
 
         // Nothing read yet: the socket's queue points at the slot's pages. The frame goes back to the
         // pool, and the next frame is copied into the same slot.
         first.Release();
         var second = Filled(pool, 100_000, 'B');
         Assert.True(file.TryCopy(second));
-        Assert.True(second.TryGetFileCopy(out _, out var secondOffset));
-        Assert.Equal(firstOffset, secondOffset);
+        Assert.True(second.TryGetFileCopy(out var secondCopy));
+        Assert.Equal(copy.Offset, secondCopy.Offset);
 
         var received = new byte[expected.Length];
         var read = 0;
@@ -52,7 +52,7 @@ public sealed class FrameFileTests
         }
         Assert.True(expected.AsSpan().SequenceEqual(received), "the bytes in flight changed when the slot took the next frame");
 
-        Assert.Equal(second.Length, Libc.SendNowFromFile(sender.SafeHandle, default, handle, secondOffset, second.Length, default));
+        Assert.Equal(second.Length, Libc.SendNowFromFile(sender.SafeHandle, default, second.Span, default, copy.File, secondCopy.Offset, tailInFile: false));
         read = 0;
         while (read < second.Length)
         {
@@ -61,6 +61,31 @@ public sealed class FrameFileTests
         Assert.True(second.Span.SequenceEqual(received.AsSpan(0, second.Length)));
         second.Release();
         Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Where_the_kernel_refuses_sendfile_the_frames_own_bytes_go()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await receiver.ConnectAsync(listener.LocalEndPoint!);
+        using var sender = await listener.AcceptAsync();
+        sender.Blocking = false;
+        // A socket is no file sendfile can read from (EINVAL): it stands for any refusal.
+        using var notAFile = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var body = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
+
+        Assert.Equal(4 + body.Length + 4, Libc.SendNowFromFile(sender.SafeHandle, "head"u8, body, "tail"u8, notAFile.SafeHandle, 0, tailInFile: false));
+        var received = new byte[4 + body.Length + 4];
+        var read = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (read < received.Length)
+        {
+            read += await receiver.ReceiveAsync(received.AsMemory(read), SocketFlags.None, timeout.Token);
+        }
+        Assert.Equal("head"u8.ToArray().Concat(body).Concat("tail"u8.ToArray()), received);
     }
 
     private static Frame Filled(FramePool pool, int length, char letter)
@@ -94,7 +119,7 @@ public sealed class FrameFileTests
 
             using (var latest = server.Camera.Hub.AcquireLatest())
             {
-                Assert.True(latest.Frame.TryGetFileCopy(out _, out _), "frames to this many viewers should go from the file copy");
+                Assert.True(latest.Frame.TryGetFileCopy(out _), "frames to this many viewers should go from the file copy");
             }
             var bySequence = new Dictionary<long, string>();
             foreach (var (sequence, hash, whole) in all.SelectMany(x => x))

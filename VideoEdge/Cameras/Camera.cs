@@ -5,6 +5,7 @@ using VideoEdge.Hub;
 using VideoEdge.Imaging;
 using VideoEdge.Sources;
 using VideoEdge.Variants;
+using VideoEdge.Viewers;
 
 namespace VideoEdge.Cameras;
 
@@ -16,7 +17,8 @@ public sealed class Camera : IDisposable
         Name = name;
         Options = options;
         Pool = new();
-        Hub = new();
+        // MJPEG viewers send its part boundary right after every frame: in a frame's file copy it follows the frame.
+        Hub = new(MjpegFramer.Instance.Tail);
         Stats = new();
         var context = new CaptureContext(name, options, Pool, Hub, Stats, loggerFactory);
         Source = SourceFactory.Create(source, context);

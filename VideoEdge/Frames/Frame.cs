@@ -13,7 +13,6 @@ public sealed class Frame
     private int _refs;
     private FrameFile? _file;
     private int _fileSlot;
-    private long _fileOffset;
 
     internal Frame(FramePool pool) => _pool = pool;
 
@@ -46,19 +45,20 @@ public sealed class Frame
 
     internal int RefCount => Volatile.Read(ref _refs);
 
-    /// <summary>Where the hub copied this frame for sendfile (<see cref="FrameFile"/>), if it did.</summary>
-    internal bool TryGetFileCopy(out Microsoft.Win32.SafeHandles.SafeFileHandle file, out long offset)
+    /// <summary>The copy of this frame the hub made for sendfile (<see cref="FrameFile"/>), if it made one.</summary>
+    internal bool TryGetFileCopy(out FileCopy copy)
     {
-        var copy = Volatile.Read(ref _file);
-        file = copy?.Handle!;
-        offset = _fileOffset;
-        return copy is not null;
+        var file = Volatile.Read(ref _file);
+        copy = file is null ? default : new FileCopy(file.Handle, FrameFile.OffsetOf(_fileSlot), file.Trailer);
+        return file is not null;
     }
 
-    internal void AttachFileCopy(FrameFile file, int slot, long offset)
+    /// <summary>Where a frame's copy lies: its bytes at <paramref name="Offset"/>, then <paramref name="Trailer"/>.</summary>
+    internal readonly record struct FileCopy(Microsoft.Win32.SafeHandles.SafeFileHandle File, long Offset, ReadOnlyMemory<byte> Trailer);
+
+    internal void AttachFileCopy(FrameFile file, int slot)
     {
         _fileSlot = slot;
-        _fileOffset = offset;
         Volatile.Write(ref _file, file);
     }
 

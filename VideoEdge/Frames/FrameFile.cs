@@ -8,6 +8,9 @@ namespace VideoEdge.Frames;
 /// viewers' sockets is handed to the kernel by reference: sendfile makes each socket's queue point at
 /// the file's pages, where a sendmsg from the frame's buffer copies the whole frame into every socket.
 /// The one copy per frame pays off from <see cref="MinViewers"/> such viewers up (BENCHMARKS.md).
+/// Each copy is followed by the hub's trailer (MJPEG's part boundary), so a viewer that sends those
+/// bytes right after the frame sends both in one call: sent on its own, the trailer leaves as a
+/// small packet of its own, which cost more than the copy saved (measured).
 /// Every copy gets pages of its own: when its frame goes back to the pool the slot's pages are
 /// punched out of the file, so bytes still queued in a slow viewer's socket keep the pages they point
 /// at, and the next frame written to the slot gets fresh ones.
@@ -27,10 +30,17 @@ public sealed class FrameFile
     private int _slots;
     private volatile bool _broken;
 
-    private FrameFile(SafeFileHandle file) => _file = file;
+    private FrameFile(SafeFileHandle file, ReadOnlyMemory<byte> trailer)
+    {
+        _file = file;
+        Trailer = trailer;
+    }
+
+    /// <summary>What follows every frame in the file.</summary>
+    public ReadOnlyMemory<byte> Trailer { get; }
 
     /// <summary>A new, empty file; null where memfd is not available (the frames then go from their buffers).</summary>
-    public static FrameFile? TryCreate()
+    public static FrameFile? TryCreate(ReadOnlyMemory<byte> trailer = default)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -38,10 +48,12 @@ public sealed class FrameFile
         }
         var fd = Libc.MemfdCreate("videoedge-frames", Libc.MFD_CLOEXEC);
         // Closed by the handle's finalizer once the hub and every frame copied here are gone: a viewer may still be sending from it after its hub closed.
-        return fd < 0 ? null : new FrameFile(new SafeFileHandle(fd, ownsHandle: true));
+        return fd < 0 ? null : new FrameFile(new SafeFileHandle(fd, ownsHandle: true), trailer);
     }
 
     internal SafeFileHandle Handle => _file;
+
+    internal static long OffsetOf(int slot) => slot * SlotBytes;
 
     /// <summary>Copies <paramref name="frame"/> (which the caller holds) into a slot of its own and gives the frame the slot until it goes back to its pool.</summary>
     public bool TryCopy(Frame frame)
@@ -58,19 +70,19 @@ public sealed class FrameFile
                 slot = _slots++;
             }
         }
-        if (!Libc.TryWriteAt(_file, frame.Span, slot * SlotBytes))
+        if (!Libc.TryWriteAt(_file, frame.Span, OffsetOf(slot)) || !Libc.TryWriteAt(_file, Trailer.Span, OffsetOf(slot) + frame.Length))
         {
             Free(slot);
             return false;
         }
-        frame.AttachFileCopy(this, slot, slot * SlotBytes);
+        frame.AttachFileCopy(this, slot);
         return true;
     }
 
     /// <summary>The slot's frame went back to its pool: its pages leave the file, and the slot is free for another frame.</summary>
     internal void Free(int slot)
     {
-        if (!Libc.TryPunchHole(_file, slot * SlotBytes, SlotBytes))
+        if (!Libc.TryPunchHole(_file, OffsetOf(slot), SlotBytes))
         {
             // Writing over pages a socket may still send from would change a picture in flight: never reuse it, copy no more.
             _broken = true;

@@ -9,7 +9,8 @@ namespace VideoEdge.Hub;
 /// Latest frame wins: there is no queue, so a client that is busy writing simply finds a newer frame
 /// (and skips the ones in between) when it asks again.
 /// </summary>
-public sealed class FrameHub : IDisposable
+/// <param name="fileTrailer">What a frame's file copy carries after it (<see cref="FrameFile"/>).</param>
+public sealed class FrameHub(ReadOnlyMemory<byte> fileTrailer = default) : IDisposable
 {
     private readonly Lock _lock = new();
     private Frame? _latest;
@@ -72,7 +73,7 @@ public sealed class FrameHub : IDisposable
             waiters = _waiters;
             if (!_noFile && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
             {
-                _file ??= FrameFile.TryCreate();
+                _file ??= FrameFile.TryCreate(fileTrailer);
                 _noFile = _file is null;
                 copyTo = _file;
                 if (copyTo is not null)

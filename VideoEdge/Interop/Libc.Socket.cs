@@ -78,11 +78,14 @@ internal static unsafe partial class Libc
     }
 
     /// <summary>
-    /// As <see cref="SendNow"/>, with the middle part sent from <paramref name="file"/> (sendfile:
-    /// the socket's buffers take references to the file's pages, no copy). The socket must be in
-    /// non-blocking mode, as sendfile takes no flags. Returns the bytes the socket took, in order.
+    /// As <see cref="SendNow"/>, with <paramref name="body"/> — and with <paramref name="tailInFile"/>
+    /// the tail too — sent from their copy at <paramref name="offset"/> in <paramref name="file"/>
+    /// (sendfile: the socket's buffers take references to the file's pages, no copy). The socket must
+    /// be in non-blocking mode, as sendfile takes no flags. Where the kernel refuses sendfile for this
+    /// pair, the bytes themselves go instead. Returns the bytes the socket took, in order.
     /// </summary>
-    public static long SendNowFromFile(SafeHandle socket, ReadOnlySpan<byte> head, SafeHandle file, long offset, int length, ReadOnlySpan<byte> tail)
+    public static long SendNowFromFile(SafeHandle socket, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail,
+        SafeHandle file, long offset, bool tailInFile)
     {
         bool addedSocket = false, addedFile = false;
         socket.DangerousAddRef(ref addedSocket);
@@ -90,36 +93,44 @@ internal static unsafe partial class Libc
         {
             file.DangerousAddRef(ref addedFile);
             var fd = (int)socket.DangerousGetHandle();
-            long sent = 0, n;
+            long n;
             fixed (byte* ph = head)
             fixed (byte* pt = tail)
             {
                 if (head.Length > 0)
                 {
+                    // Held back for the body, so a small head never leaves as a packet of its own.
                     while (!Taken(Send(fd, ph, (nuint)head.Length, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL), out n))
                     {
                     }
-                    sent += n;
                     if (n < head.Length)
                     {
-                        return sent;
+                        return n;
                     }
                 }
+                var inFile = body.Length + (tailInFile ? tail.Length : 0);
+                // The kernel advances `from` by what it takes; a socket that fills up takes less than asked.
                 var from = offset;
-                var source = (int)file.DangerousGetHandle();
-                while (sent - head.Length < length)
+                while (from - offset < inFile)
                 {
-                    // The kernel advances `from` by what it took; a socket that filled up returns short.
-                    while (!Taken(SendFile(fd, source, &from, (nuint)(length - (sent - head.Length))), out n))
+                    nint result;
+                    while (!Taken(result = SendFile(fd, (int)file.DangerousGetHandle(), &from, (nuint)(inFile - (from - offset))), out n, refusable: true))
                     {
+                    }
+                    if (result < 0 && LastError != EAGAIN)
+                    {
+                        // Refused for this file or socket, or the connection failed, which sendmsg then reports
+                    // (sendfile has no MSG_NOSIGNAL: its EPIPE comes with a SIGPIPE, which the .NET runtime ignores).
+                        var done = (int)(from - offset);
+                        return head.Length + done + SendNow(socket, default, body[Math.Min(done, body.Length)..], tail[Math.Max(0, done - body.Length)..]);
                     }
                     if (n == 0)
                     {
-                        return sent;
+                        break;
                     }
-                    sent += n;
                 }
-                if (tail.Length > 0)
+                var sent = head.Length + (from - offset);
+                if (from - offset == inFile && !tailInFile && tail.Length > 0)
                 {
                     while (!Taken(Send(fd, pt, (nuint)tail.Length, MSG_DONTWAIT | MSG_NOSIGNAL), out n))
                     {
@@ -139,8 +150,12 @@ internal static unsafe partial class Libc
         }
     }
 
-    /// <summary>What a non-blocking send returned as bytes taken (0: the socket is full); false: interrupted, call again. A failed connection throws.</summary>
-    private static bool Taken(nint result, out long taken)
+    /// <summary>
+    /// What a non-blocking send returned as bytes taken (0: the socket is full); false: interrupted,
+    /// call again. A failed connection throws; with <paramref name="refusable"/> any failure returns 0
+    /// for the caller to look at errno.
+    /// </summary>
+    private static bool Taken(nint result, out long taken, bool refusable = false)
     {
         taken = Math.Max(result, 0);
         if (result >= 0)
@@ -148,13 +163,12 @@ internal static unsafe partial class Libc
             return true;
         }
         var errno = LastError;
-        if (errno == EAGAIN)
+        if (errno == EAGAIN || (refusable && errno != EINTR))
         {
             return true;
         }
         if (errno != EINTR)
         {
-            // (sendfile has no MSG_NOSIGNAL: a connection the peer reset raises SIGPIPE, which the .NET runtime ignores, and fails here with EPIPE.)
             throw new IOException($"the viewer's connection failed: {Describe(errno)}");
         }
         return false;

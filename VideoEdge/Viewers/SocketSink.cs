@@ -85,11 +85,12 @@ public sealed class SocketSink : ByteSink
 
     protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> head, Frame frame, ReadOnlyMemory<byte> tail, CancellationToken cancellation)
     {
-        if (!_nonBlocking || !frame.TryGetFileCopy(out var file, out var offset))
+        if (!_nonBlocking || !frame.TryGetFileCopy(out var copy))
         {
             return WriteAsync(head, frame.Memory, tail, cancellation);
         }
-        var sent = Libc.SendNowFromFile(_handle, head.Span, file, offset, frame.Length, tail.Span);
+        var tailInFile = !tail.IsEmpty && tail.Span.SequenceEqual(copy.Trailer.Span);
+        var sent = Libc.SendNowFromFile(_handle, head.Span, frame.Span, tail.Span, copy.File, copy.Offset, tailInFile);
         return sent == head.Length + frame.Length + tail.Length
             ? ValueTask.CompletedTask
             : WriteRestAsync(head, frame.Memory, tail, sent, cancellation);

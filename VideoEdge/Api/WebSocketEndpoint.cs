@@ -17,6 +17,8 @@ namespace VideoEdge.Api;
 /// </summary>
 public static class WebSocketEndpoint
 {
+    private static readonly TimeSpan SendGrace = TimeSpan.FromSeconds(1);
+
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
         if (!ViewerRequest.TryReadStream(context, out var fps, out var maxAge, out var problem)
@@ -56,7 +58,10 @@ public static class WebSocketEndpoint
         var client = new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
         var session = new WebSocketSession(sink, incoming);
         var receiving = session.ReceiveAsync(client, logger, cancellation, context.RequestAborted);
-        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token);
+        // The viewer's close ends the sending side (the receive loop cancels it): a frame going out
+        // then gets a moment to finish, as a cut-off send breaks the framing and over HTTP/2 resets
+        // the stream, and the viewer would get no close back.
+        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token, SendGrace);
         var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
         var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
             : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")

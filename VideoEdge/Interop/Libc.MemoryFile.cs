@@ -71,19 +71,29 @@ internal static unsafe partial class Libc
         }
     }
 
-    /// <summary>True when the descriptor is in non-blocking mode (.NET sets it on a socket's first asynchronous operation).</summary>
+    /// <summary>
+    /// True when the descriptor is in non-blocking mode (.NET sets it on a socket's first asynchronous
+    /// operation); false too when it is already closed (a viewer that reset at once), never throws.
+    /// </summary>
     public static bool IsNonBlocking(SafeHandle handle)
     {
         var added = false;
-        handle.DangerousAddRef(ref added);
         try
         {
+            handle.DangerousAddRef(ref added);
             var flags = Fcntl((int)handle.DangerousGetHandle(), F_GETFL, 0);
             return flags >= 0 && (flags & O_NONBLOCK) != 0;
         }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
         finally
         {
-            handle.DangerousRelease();
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 }

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using VideoEdge.Tests.Infrastructure;
 using VideoEdge.Viewers;
 
 namespace VideoEdge.Tests.Core;
@@ -11,12 +10,8 @@ public sealed class DeliveryRateTests
     [Fact]
     public async Task ALoopbackConnectionDrainsAtOnce()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        using var server = await listener.AcceptAsync();
+        using var pair = await LoopbackPair.ConnectAsync();
+        var (client, server) = (pair.Client, pair.Server);
         var gauge = DeliveryRate.TryCreate(server);
         Assert.NotNull(gauge);
         var payload = new byte[200_000];

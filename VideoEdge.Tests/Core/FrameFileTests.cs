@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using VideoEdge.Frames;
@@ -17,12 +16,9 @@ public sealed class FrameFileTests
     [Fact]
     public async Task Bytes_queued_in_a_socket_stay_the_frame_sent_after_its_slot_holds_the_next_frame()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1 << 20 };
-        await receiver.ConnectAsync(listener.LocalEndPoint!);
-        using var sender = await listener.AcceptAsync();
+        using var pair = await LoopbackPair.ConnectAsync();
+        var (receiver, sender) = (pair.Client, pair.Server);
+        receiver.ReceiveBufferSize = 1 << 20;
         sender.SendBufferSize = 1 << 20;
         sender.Blocking = false;
 
@@ -66,12 +62,8 @@ public sealed class FrameFileTests
     [Fact]
     public async Task Where_the_kernel_refuses_sendfile_the_frames_own_bytes_go()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await receiver.ConnectAsync(listener.LocalEndPoint!);
-        using var sender = await listener.AcceptAsync();
+        using var pair = await LoopbackPair.ConnectAsync();
+        var (receiver, sender) = (pair.Client, pair.Server);
         sender.Blocking = false;
         // A socket is no file sendfile can read from (EINVAL): it stands for any refusal.
         using var notAFile = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

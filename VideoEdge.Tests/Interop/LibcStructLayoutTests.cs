@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using VideoEdge.Interop;
+using VideoEdge.Tests.Infrastructure;
 using static VideoEdge.Tests.V4l2.V4l2StructLayoutTests;
 
 namespace VideoEdge.Tests.Interop;
@@ -45,12 +45,8 @@ public sealed class LibcStructLayoutTests
     [Fact]
     public async Task TcpInfoReadsWhatTheKernelCountsOnARealConnection()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        using var server = await listener.AcceptAsync();
+        using var pair = await LoopbackPair.ConnectAsync();
+        var (client, server) = (pair.Client, pair.Server);
 
         const int Bytes = 100_000;
         var payload = new byte[Bytes];

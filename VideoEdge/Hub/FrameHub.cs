@@ -71,7 +71,7 @@ public sealed class FrameHub(ReadOnlyMemory<byte> fileTrailer = default) : IDisp
             _latest = frame;
             Volatile.Write(ref _sequence, frame.Sequence);
             waiters = _waiters;
-            if (!_noFile && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
+            if (!_noFile && waiters.Length >= FrameFile.MinViewers && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
             {
                 _file ??= FrameFile.TryCreate(fileTrailer);
                 _noFile = _file is null;
@@ -86,8 +86,14 @@ public sealed class FrameHub(ReadOnlyMemory<byte> fileTrailer = default) : IDisp
         old?.Release();
         if (copyTo is not null)
         {
-            copyTo.TryCopy(frame);
-            frame.Release();
+            try
+            {
+                copyTo.TryCopy(frame);
+            }
+            finally
+            {
+                frame.Release();
+            }
         }
         Interlocked.Exchange(ref _next, null)?.TrySetResult();
         foreach (var waiter in waiters)

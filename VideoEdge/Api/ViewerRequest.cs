@@ -61,7 +61,7 @@ public static class ViewerRequest
     }
 
     /// <summary>An admitted stream viewer: its admission and its cancellation, released together.</summary>
-    public sealed class Admitted(ViewerAdmission.Ticket ticket, CancellationTokenSource cancellation, CancellationToken stopping, ILogger logger) : IDisposable
+    public sealed class Admitted(IDisposable ticket, CancellationTokenSource cancellation, CancellationToken stopping, ILogger logger) : IDisposable
     {
         public CancellationTokenSource Cancellation => cancellation;
         public CancellationToken Token => cancellation.Token;

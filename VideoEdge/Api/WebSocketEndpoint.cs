@@ -17,8 +17,6 @@ namespace VideoEdge.Api;
 /// </summary>
 public static class WebSocketEndpoint
 {
-    private static readonly TimeSpan SendGrace = TimeSpan.FromSeconds(1);
-
     public static async Task HandleAsync(HttpContext context, Camera camera)
     {
         if (!ViewerRequest.TryReadStream(context, out var fps, out var maxAge, out var problem)
@@ -58,10 +56,9 @@ public static class WebSocketEndpoint
         var client = new ViewerCounters(meta ? "websocket+meta" : "websocket", ViewerRequest.Remote(context));
         var session = new WebSocketSession(sink, incoming);
         var receiving = session.ReceiveAsync(client, logger, cancellation, context.RequestAborted);
-        // The viewer's close ends the sending side (the receive loop cancels it): a frame going out
-        // then gets a moment to finish, as a cut-off send breaks the framing and over HTTP/2 resets
-        // the stream, and the viewer would get no close back.
-        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token, SendGrace);
+        // The viewer's close ends the sending side (the receive loop cancels it); a frame going out
+        // still finishes (ViewerLoop.SendGrace), so that our close can follow it.
+        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token);
         var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
         var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
             : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")

@@ -5,11 +5,6 @@ namespace VideoEdge.Interop;
 /// <summary>A file in memory (memfd) written at offsets and emptied by punching holes: what <see cref="Frames.FrameFile"/> needs.</summary>
 internal static unsafe partial class Libc
 {
-    public const uint MFD_CLOEXEC = 1;
-    public const int F_GETFL = 3;
-    public const int FALLOC_FL_KEEP_SIZE = 1;
-    public const int FALLOC_FL_PUNCH_HOLE = 2;
-
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 

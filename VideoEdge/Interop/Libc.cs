@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace VideoEdge.Interop;
 
 /// <summary>
-/// Every libc call the program makes (this file: files, devices, memory maps, poll, clocks; the
-/// sibling files: sockets and statx). All are bound to <see cref="Library"/>, which
+/// Every libc call the program makes (this file: files, devices, memory maps, poll, clocks, and the
+/// constants of all; the sibling files: sockets, statx, memory files). All are bound to <see cref="Library"/>, which
 /// <see cref="NativeLibraries"/> resolves in the process's global symbol scope.
 /// </summary>
 internal static unsafe partial class Libc
@@ -31,6 +31,11 @@ internal static unsafe partial class Libc
     public const short POLLNVAL = 0x20;
 
     public const int CLOCK_MONOTONIC = 1;
+
+    public const uint MFD_CLOEXEC = 1;
+    public const int F_GETFL = 3;
+    public const int FALLOC_FL_KEEP_SIZE = 1;
+    public const int FALLOC_FL_PUNCH_HOLE = 2;
 
     public const int EINTR = 4;
     public const int EIO = 5;

@@ -216,7 +216,7 @@ public sealed partial class PushClient(Camera camera, Uri hubUrl, string token, 
                     // A pause ends the subscription, not a send in flight: cancelling a send aborts the
                     // socket, so only the session's end cuts a send short, and only after a second.
                     using var subscription = camera.Hub.Subscribe(Link, run.Token, onlyNewer: true);
-                    end = await ViewerLoop.RunAsync(subscription, BareFramer.Instance, sink, 0, sendTimeout, null, null, session, sendGrace: TimeSpan.FromSeconds(1));
+                    end = await ViewerLoop.RunAsync(subscription, BareFramer.Instance, sink, 0, sendTimeout, null, null, session);
                 }
                 finally
                 {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.RateLimiting;
 using VideoEdge.Api;
 using VideoEdge.Configuration;
 
@@ -9,100 +10,67 @@ namespace VideoEdge.Security;
 /// address. A viewer past a limit gets 503 with Retry-After before anything is streamed, so a board
 /// stays responsive for the viewers it has instead of serving everyone badly.
 /// </summary>
-public sealed class ViewerAdmission(EdgeOptions options, Refusals refusals)
+public sealed class ViewerAdmission(EdgeOptions options, Refusals refusals) : IDisposable
 {
     private const string RetryAfterSeconds = "5";
-    private readonly Lock _lock = new();
-    private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private int _active;
+
+    private readonly ConcurrencyLimiter _all = new(Limit(options.MaxClients));
+
+    // A partition per address, dropped by the limiter once idle for a while, so the table cannot grow
+    // with every address ever seen. A Unix socket's peer (no address) and --max-clients-per-ip 0 are not limited.
+    private readonly PartitionedRateLimiter<IPAddress> _perAddress = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+        options.MaxClientsPerIp <= 0 || address.Equals(IPAddress.None)
+            ? RateLimitPartition.GetNoLimiter(IPAddress.None)
+            : RateLimitPartition.GetConcurrencyLimiter(address, _ => Limit(options.MaxClientsPerIp)));
 
     public int MaxClients => options.MaxClients;
     public int MaxClientsPerIp => options.MaxClientsPerIp;
 
     /// <summary>Streams running now.</summary>
-    public int Active => Volatile.Read(ref _active);
+    public int Active => MaxClients - (int)(_all.GetStatistics()?.CurrentAvailablePermits ?? MaxClients);
 
     /// <summary>
     /// A ticket for the viewer of <paramref name="context"/> (dispose it when the stream ends), or null
     /// after answering 503 because a limit is reached.
     /// </summary>
-    public async ValueTask<Ticket?> AdmitAsync(HttpContext context)
+    public async ValueTask<IDisposable?> AdmitAsync(HttpContext context)
     {
-        var refusal = TryEnter(Normalize(context.Connection.RemoteIpAddress), out var ticket);
-        if (refusal is null)
+        var all = _all.AttemptAcquire();
+        var own = all.IsAcquired ? _perAddress.AttemptAcquire(Normalize(context.Connection.RemoteIpAddress)) : null;
+        if (own is { IsAcquired: true })
         {
-            return ticket;
+            return new Ticket(own, all);
         }
-        var (detail, log) = refusal == RefusalReason.TooManyClients
-            ? ($"{MaxClients} streams are running, the most this server allows.", "--max-clients reached")
-            : ($"Your address already holds {MaxClientsPerIp} streams, the most one address may.", "--max-clients-per-ip reached");
-        refusals.Record(refusal.Value, context, log);
+        own?.Dispose();
+        all.Dispose();
+        var (reason, detail, log) = own is null
+            ? (RefusalReason.TooManyClients, $"{MaxClients} streams are running, the most this server allows.", "--max-clients reached")
+            : (RefusalReason.TooManyFromAddress, $"Your address already holds {MaxClientsPerIp} streams, the most one address may.", "--max-clients-per-ip reached");
+        refusals.Record(reason, context, log);
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
         await ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "Too many viewers", detail + " Try again shortly.").WriteAsync(context);
         return null;
     }
 
-    /// <summary>Takes a slot for <paramref name="address"/> (null: a Unix socket, no per-address limit); returns why not, or null.</summary>
-    internal RefusalReason? TryEnter(IPAddress? address, out Ticket? ticket)
+    public void Dispose()
     {
-        ticket = null;
-        lock (_lock)
-        {
-            if (_active >= options.MaxClients)
-            {
-                return RefusalReason.TooManyClients;
-            }
-            if (address is not null)
-            {
-                _perAddress.TryGetValue(address, out var held);
-                if (options.MaxClientsPerIp > 0 && held >= options.MaxClientsPerIp)
-                {
-                    return RefusalReason.TooManyFromAddress;
-                }
-                _perAddress[address] = held + 1;
-            }
-            _active++;
-        }
-        ticket = new Ticket(this, address);
-        return null;
+        _perAddress.Dispose();
+        _all.Dispose();
     }
 
-    private void Leave(IPAddress? address)
-    {
-        lock (_lock)
-        {
-            _active--;
-            // Entries go when their last stream does, so the table cannot grow with every address ever seen.
-            if (address is not null && _perAddress.TryGetValue(address, out var held))
-            {
-                if (held <= 1)
-                {
-                    _perAddress.Remove(address);
-                }
-                else
-                {
-                    _perAddress[address] = held - 1;
-                }
-            }
-        }
-    }
+    private static ConcurrencyLimiterOptions Limit(int permits) => new() { PermitLimit = permits, QueueLimit = 0 };
 
     /// <summary>IPv4 clients of a dual-stack listener arrive as ::ffff:a.b.c.d; count them as a.b.c.d.</summary>
-    private static IPAddress? Normalize(IPAddress? address) =>
-        address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+    private static IPAddress Normalize(IPAddress? address) =>
+        address is null ? IPAddress.None : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
-    /// <summary>One admitted stream's slot; given back exactly once.</summary>
-    public sealed class Ticket : IDisposable
+    /// <summary>One admitted stream's slots; each given back exactly once (a lease's Dispose is idempotent).</summary>
+    private sealed class Ticket(RateLimitLease own, RateLimitLease all) : IDisposable
     {
-        private ViewerAdmission? _owner;
-        private readonly IPAddress? _address;
-
-        internal Ticket(ViewerAdmission owner, IPAddress? address)
+        public void Dispose()
         {
-            _owner = owner;
-            _address = address;
+            own.Dispose();
+            all.Dispose();
         }
-
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Leave(_address);
     }
 }

@@ -56,16 +56,16 @@ public static partial class AdaptiveViewer
     /// <summary>
     /// Serves <paramref name="client"/> until it ends, on the camera's frames (<paramref name="maxAge"/> 0)
     /// or adaptively; logs how it ended. <paramref name="camera"/> may be a variant's view (?width=): then
-    /// it is never adaptive. <paramref name="sendGrace"/>: as for <see cref="ViewerLoop.RunAsync"/>.
+    /// it is never adaptive.
     /// </summary>
     public static async Task<ViewerLoop.End> RunAsync(Camera camera, ViewerCounters client, IFramer framer, ByteSink sink, double fps, double maxAge,
-        ILogger logger, CancellationToken cancellation, TimeSpan sendGrace = default)
+        ILogger logger, CancellationToken cancellation)
     {
         var timeout = camera.Options.SendTimeout;
         if (maxAge <= 0 || camera.IsVariantView)
         {
             using var subscription = camera.Hub.Subscribe(client, cancellation);
-            return await ViewerLoop.RunAsync(subscription, framer, sink, fps, timeout, camera.Stats, logger, cancellation, sendGrace).ConfigureAwait(false);
+            return await ViewerLoop.RunAsync(subscription, framer, sink, fps, timeout, camera.Stats, logger, cancellation).ConfigureAwait(false);
         }
         var ladder = Ladder(camera);
         var state = new Chooser(ladder.Length, maxAge);
@@ -103,7 +103,7 @@ public static partial class AdaptiveViewer
                 }, (state, sink, subscription), Look, Look);
                 using (subscription)
                 {
-                    end = await ViewerLoop.RunAsync(subscription, framer, sink, fps, timeout, camera.Stats, null, cancellation, sendGrace).ConfigureAwait(false);
+                    end = await ViewerLoop.RunAsync(subscription, framer, sink, fps, timeout, camera.Stats, null, cancellation).ConfigureAwait(false);
                 }
                 await looking.DisposeAsync().ConfigureAwait(false);
                 next = state.Next;

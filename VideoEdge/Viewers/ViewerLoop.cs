@@ -15,42 +15,41 @@ public static partial class ViewerLoop
 {
     public enum EndReason { ClientGone, ServerStopping, SendTimeout }
 
+    /// <summary>
+    /// How long a send in flight may still take once the viewer is ending. A send cut short breaks the
+    /// framing: a WebSocket viewer would then get no close (over HTTP/2 the stream is reset instead),
+    /// and a client WebSocket (push) is aborted by a cancelled send.
+    /// </summary>
+    public static readonly TimeSpan SendGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>How a viewer ended, and the error that ended it if one did.</summary>
     public readonly record struct End(EndReason Reason, Exception? Error);
 
     /// <summary>
     /// Sends until the subscription or <paramref name="cancellation"/> ends (a send in flight then gets
-    /// <paramref name="sendGrace"/> to finish: a client WebSocket is aborted by a cancelled send) or a
-    /// send fails, or the peer takes nothing for <paramref name="sendTimeout"/> while bytes wait for it
-    /// (<see cref="ByteSink.Progress"/>: a viewer that receives, however slowly, stays). A frame
+    /// <see cref="SendGrace"/> to finish) or a send fails, or the peer takes nothing for
+    /// <paramref name="sendTimeout"/> while bytes wait for it (<see cref="ByteSink.Progress"/>: a viewer
+    /// that receives, however slowly, stays). A frame
     /// starts only when the sink has room for it (<see cref="ByteSink.WaitForRoomAsync"/>); one that
     /// finds none is let go, and the next one goes once there is room. <paramref name="logger"/>
     /// null: the caller logs.
     /// </summary>
     public static async Task<End> RunAsync(Subscription subscription, IFramer framer, ByteSink sink, double fpsCap, TimeSpan sendTimeout,
-        CameraStats? stats, ILogger? logger, CancellationToken cancellation, TimeSpan sendGrace = default)
+        CameraStats? stats, ILogger? logger, CancellationToken cancellation)
     {
         var client = subscription.Client;
         var head = new byte[framer.MaxHeadBytes];
         using var deadline = new CancellationTokenSource();
         using var ending = cancellation.UnsafeRegister(static s =>
         {
-            var (deadline, grace) = ((CancellationTokenSource, TimeSpan))s!;
             try
             {
-                if (grace <= TimeSpan.Zero)
-                {
-                    deadline.Cancel();
-                }
-                else
-                {
-                    deadline.CancelAfter(grace);
-                }
+                ((CancellationTokenSource)s!).CancelAfter(SendGrace);
             }
             catch (ObjectDisposedException)
             {
             }
-        }, (deadline, sendGrace));
+        }, deadline);
         var watchdog = new Watchdog(sink, sendTimeout, deadline);
         using var ticking = new Timer(static s => ((Watchdog)s!).Tick(), watchdog, watchdog.Period, watchdog.Period);
         using var pacer = fpsCap > 0 ? new PeriodicTimer(TimeSpan.FromSeconds(1 / fpsCap)) : null;

@@ -16,31 +16,36 @@ public static class ViewerRequest
     /// </summary>
     public const double MinFps = 0.1;
 
-    /// <summary>The ?fps= cap (0 = none), or a problem to answer with 400.</summary>
-    public static bool TryReadFps(HttpContext context, out double fps, out ApiProblem? problem)
+    /// <summary>
+    /// A number that may appear once in the query, from <paramref name="min"/> to <paramref name="max"/>;
+    /// <paramref name="value"/> keeps its default when absent. Otherwise a problem to answer with 400.
+    /// </summary>
+    public static bool TryReadNumber(HttpContext context, string name, double min, double max, string meaning, ref double value, out ApiProblem? problem)
     {
-        fps = 0;
         problem = null;
-        var values = context.Request.Query["fps"];
+        var values = context.Request.Query[name];
         if (values.Count == 0)
         {
             return true;
         }
         if (values.Count == 1
-            && double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out fps)
-            && fps is >= MinFps and <= MaxFps)
+            && double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+            && number >= min && number <= max)
         {
+            value = number;
             return true;
         }
-        problem = ApiProblem.BadRequest("Invalid fps", $"'fps' must appear once, as a number from {MinFps} to {MaxFps} (frames per second).");
+        problem = ApiProblem.BadRequest($"Invalid {name}", $"'{name}' must appear once, as {meaning}.");
         return false;
     }
 
     /// <summary>What a stream viewer asks for: ?fps (the cap, 0 = none) and ?adapt/?maxage (0 = not adaptive), or a problem to answer with 400.</summary>
     public static bool TryReadStream(HttpContext context, out double fps, out double maxAge, out ApiProblem? problem)
     {
+        fps = 0;
         maxAge = 0;
-        return TryReadFps(context, out fps, out problem) && Variants.AdaptiveViewer.TryRead(context, out maxAge, out problem);
+        return TryReadNumber(context, "fps", MinFps, MaxFps, $"a number from {MinFps} to {MaxFps} (frames per second)", ref fps, out problem)
+            && Variants.AdaptiveViewer.TryRead(context, out maxAge, out problem);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Api;
 using VideoEdge.Cameras;
@@ -40,13 +39,9 @@ public static partial class AdaptiveViewer
         {
             return false;
         }
-        var values = context.Request.Query["maxage"];
         var target = DefaultMaxAge;
-        if (values.Count > 0 && !(values.Count == 1
-            && double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out target)
-            && target is >= 0.2 and <= 60))
+        if (!ViewerRequest.TryReadNumber(context, "maxage", 0.2, 60, "seconds from 0.2 to 60 (with adapt=1: how old a frame may be when it arrives)", ref target, out problem))
         {
-            problem = ApiProblem.BadRequest("Invalid maxage", "'maxage' must appear once, as seconds from 0.2 to 60 (with adapt=1: how old a frame may be when it arrives).");
             return false;
         }
         maxAge = adapt ? target : 0;

@@ -17,7 +17,7 @@ public sealed class ViewerSoakTests(ChromiumFixture chromium, ITestOutputHelper 
     private static readonly TimeSpan Run = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(20);
 
-    private sealed record Sample(double Seconds, double HeapBytes, int Objects, int Blobs, int Bitmaps, int LiveBlobUrls, int Nodes, int Listeners, long ChromiumRssBytes);
+    private sealed record Sample(double Seconds, double HeapBytes, int Objects, int Blobs, int Bitmaps, int LiveBlobUrls, int Nodes, int Listeners, long ChromiumRssBytes, double Fps);
 
     [Fact]
     public async Task Two_minutes_of_WebSocket_keep_the_heap_the_DOM_and_blob_URLs_flat()
@@ -33,7 +33,7 @@ public sealed class ViewerSoakTests(ChromiumFixture chromium, ITestOutputHelper 
         var samples = new List<Sample>();
         while (true)
         {
-            samples.Add(await SampleAsync(page, clock.Elapsed.TotalSeconds));
+            samples.Add(await SampleAsync(screen, page, clock.Elapsed.TotalSeconds));
             output.WriteLine(samples[^1].ToString());
             if (clock.Elapsed >= Run)
             {
@@ -62,13 +62,16 @@ public sealed class ViewerSoakTests(ChromiumFixture chromium, ITestOutputHelper 
         using var state = JsonDocument.Parse(await server.Http.GetStringAsync("/api/state"));
         var sent = state.RootElement.GetProperty("clients")[0].GetProperty("framesSent").GetInt64();
         Assert.True(sent > SourceFps * Run.TotalSeconds * 0.4, $"only {sent} frames were sent in {clock.Elapsed.TotalSeconds:0} s");
-        Assert.InRange(await screen.FpsAsync(), SourceFps * 0.3, SourceFps * 1.2);
+        // The page's own readout, judged over the run: one reading taken while the parallel tests
+        // starve the browser can dip well below the source's rate without anything being wrong.
+        var fps = samples.Select(s => s.Fps).Order().ToArray();
+        Assert.True(fps[fps.Length / 2] is >= SourceFps * 0.3 and <= SourceFps * 1.2, $"the page's fps readings: {string.Join(" ", samples.Select(s => s.Fps))}");
         Assert.Equal("live", await screen.StateAsync());
         ChromiumFixture.SaveArtifact("viewer-after-two-minutes.png", await page.ScreenshotAsync());
         Assert.Empty(page.Errors);
     }
 
-    private async Task<Sample> SampleAsync(BrowserPage page, double seconds)
+    private async Task<Sample> SampleAsync(ViewerScreen screen, BrowserPage page, double seconds)
     {
         var heap = await page.HeapAfterCollectionAsync();
         var objects = await page.CountObjectsAsync("Object.prototype");
@@ -76,12 +79,13 @@ public sealed class ViewerSoakTests(ChromiumFixture chromium, ITestOutputHelper 
         var bitmaps = await page.CountObjectsAsync("ImageBitmap.prototype");
         var blobUrls = (await page.EvaluateAsync("window.__liveBlobUrls")).GetInt32();
         var counters = await page.SendAsync("Memory.getDOMCounters");
+        var fps = await screen.FpsAsync();
         long rss = 0;
         foreach (var pid in await chromium.Browser.ProcessIdsAsync())
         {
             rss += ResidentBytes(pid);
         }
-        return new Sample(Math.Round(seconds, 1), heap, objects, blobs, bitmaps, blobUrls, counters.GetProperty("nodes").GetInt32(), counters.GetProperty("jsEventListeners").GetInt32(), rss);
+        return new Sample(Math.Round(seconds, 1), heap, objects, blobs, bitmaps, blobUrls, counters.GetProperty("nodes").GetInt32(), counters.GetProperty("jsEventListeners").GetInt32(), rss, fps);
     }
 
     private static long ResidentBytes(int pid)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -26,15 +27,29 @@ public sealed class EdgeTestServer : IAsyncDisposable
     public Camera Camera => Cameras.Default;
 
     /// <summary>Starts the server with these flags (plus --listen 127.0.0.1:0 unless given).</summary>
-    public static async Task<EdgeTestServer> StartAsync(params string[] args)
+    public static Task<EdgeTestServer> StartAsync(params string[] args) => StartAsync(extraListenHandle: null, args);
+
+    /// <summary>
+    /// As <see cref="StartAsync(string[])"/>, and listening on <paramref name="extraListenHandle"/> as
+    /// well: a socket made elsewhere (in a network namespace of the test's own), which Kestrel then owns.
+    /// </summary>
+    public static async Task<EdgeTestServer> StartAsync(ulong? extraListenHandle, params string[] args)
     {
         var all = args.Contains("--listen") ? args : [.. args, "--listen", "127.0.0.1:0"];
         var (options, error) = OptionsParser.Parse(all, _ => null);
         Assert.True(options is not null, error);
-        // Warnings and errors only: dozens of servers start in one run, and their info lines drown the test report.
-        var app = EdgeApp.Build(options!, b => b.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning));
+        var app = EdgeApp.Build(options!, b =>
+        {
+            // Warnings and errors only: dozens of servers start in one run, and their info lines drown the test report.
+            b.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
+            if (extraListenHandle is { } handle)
+            {
+                b.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(handle));
+            }
+        });
         await app.StartAsync();
-        var url = EdgeApp.ServerUrls(app).First();
+        // Kestrel names a listen handle http://<file handle>, which is no address.
+        var url = EdgeApp.ServerUrls(app).First(u => Uri.TryCreate(u, UriKind.Absolute, out _));
         return new EdgeTestServer(app, url);
     }
 

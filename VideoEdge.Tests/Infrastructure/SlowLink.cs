@@ -1,43 +1,50 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text.Json;
 
 namespace VideoEdge.Tests.Infrastructure;
 
 /// <summary>
-/// A real bottleneck between the server and one viewer: a network namespace made for this test, a
-/// veth pair with a private /30 (10.213.x.y), and a token bucket (tc tbf) on the server's end, so the
-/// viewer's TCP sees real queueing and real congestion control. The server listens on
-/// <see cref="HostAddress"/> in the root namespace; viewers run inside the namespace through
-/// <c>ip netns exec</c>. Needs root (CI runs as root): without it construction fails, loudly.
+/// A real bottleneck between the server and one viewer: two network namespaces made for this test
+/// joined by a veth pair (10.213.0.1 ↔ 10.213.0.2), and a token bucket (tc tbf) on the server's end,
+/// so the viewer's TCP sees real queueing and real congestion control. The server listens there
+/// through a socket made inside the server's namespace (<see cref="ListenInServerNamespace"/>) and
+/// on loopback as usual; viewers run in the viewer's namespace through <c>ip netns exec</c>.
+/// Nothing changes in the root namespace: a browser in a parallel test fails requests in flight
+/// whenever the machine's addresses change (Chromium: ERR_NETWORK_CHANGED). Needs root (CI runs as
+/// root): without it construction fails, loudly.
 /// </summary>
-public sealed class SlowLink : IDisposable
+public sealed partial class SlowLink : IDisposable
 {
-    /// <summary>Every namespace and veth this helper makes starts with these, and names the pid that made it.</summary>
+    /// <summary>Every namespace this helper makes starts with this, and names the pid that made it.</summary>
     private const string NamespacePrefix = "videoedge-sl-";
-    private const string VethPrefix = "vsl";
+    private const int CLONE_NEWNET = 0x40000000;
+    private const int O_RDONLY_CLOEXEC = 0x80000;
     private static int s_next;
     private static int s_swept;
 
-    private SlowLink(string ns, string hostDevice, string hostAddress, string peerAddress)
+    private SlowLink(string ns, string serverNamespace)
     {
         Namespace = ns;
-        HostDevice = hostDevice;
-        HostAddress = hostAddress;
-        PeerAddress = peerAddress;
+        ServerNamespace = serverNamespace;
     }
 
+    /// <summary>The viewer's namespace.</summary>
     public string Namespace { get; }
-    public string HostDevice { get; }
-    /// <summary>The server's side of the link (listen here).</summary>
-    public string HostAddress { get; }
+    /// <summary>The server's end of the link, alone in a namespace of its own.</summary>
+    public string ServerNamespace { get; }
+    /// <summary>The server's side of the link (it listens here, in <see cref="ServerNamespace"/>).</summary>
+    public string HostAddress => "10.213.0.1";
     /// <summary>The viewer's address inside the namespace.</summary>
-    public string PeerAddress { get; }
+    public string PeerAddress => "10.213.0.2";
 
     public static string SlowClientScript => Path.Combine(AppContext.BaseDirectory, "Infrastructure", "slow_client.py");
 
     /// <summary>
-    /// Makes the namespace and the link, shaped to <paramref name="rate"/> (tc syntax: 160kbit, 1mbit)
+    /// Makes the namespaces and the link, shaped to <paramref name="rate"/> (tc syntax: 160kbit, 1mbit)
     /// with a queue of <paramref name="limitBytes"/> in front of it.
     /// </summary>
     public static SlowLink Create(string rate, int limitBytes)
@@ -48,39 +55,22 @@ public sealed class SlowLink : IDisposable
         {
             SweepStale();
         }
-        var pid = Environment.ProcessId;
-        var n = Interlocked.Increment(ref s_next);
-        var ns = $"{NamespacePrefix}{pid}-{n}";
-        // Interface names are at most 15 bytes: vsl + pid (hex, ≤ 6) + n (hex, 2) + h|p.
-        var stem = VethPrefix + pid.ToString("x", CultureInfo.InvariantCulture) + (n & 0xFF).ToString("x2", CultureInfo.InvariantCulture);
-        var (host, peer) = (stem + "h", stem + "p");
-        // A /30 per link: 10.213.0.0/16 holds 16384 of them; start from the pid so parallel runs rarely meet, skip any in use.
-        var used = Ip("-o addr show");
-        string hostAddress = "", peerAddress = "";
-        for (var i = 0; i < 16384; i++)
-        {
-            var index = (pid * 7 + n + i) % 16384;
-            var b = index * 4;
-            hostAddress = $"10.213.{b >> 8}.{(b & 255) + 1}";
-            peerAddress = $"10.213.{b >> 8}.{(b & 255) + 2}";
-            if (!used.Contains(hostAddress + "/", StringComparison.Ordinal) && !used.Contains(peerAddress + "/", StringComparison.Ordinal))
-            {
-                break;
-            }
-        }
-        var link = new SlowLink(ns, host, hostAddress, peerAddress);
+        var ns = $"{NamespacePrefix}{Environment.ProcessId}-{Interlocked.Increment(ref s_next)}";
+        var link = new SlowLink(ns, ns + "s");
         try
         {
+            Ip($"netns add {link.ServerNamespace}");
             Ip($"netns add {ns}");
-            Ip($"link add {host} type veth peer name {peer}");
-            Ip($"link set {peer} netns {ns}");
-            Ip($"addr add {hostAddress}/30 dev {host}");
-            Ip($"link set {host} up");
-            Ip($"-n {ns} addr add {peerAddress}/30 dev {peer}");
-            Ip($"-n {ns} link set {peer} up");
+            // Made in the server's namespace with its peer straight in the viewer's: the veth never exists in the root one.
+            Ip($"-n {link.ServerNamespace} link add host type veth peer name peer netns {ns}");
+            Ip($"-n {link.ServerNamespace} addr add {link.HostAddress}/30 dev host");
+            Ip($"-n {link.ServerNamespace} link set host up");
+            Ip($"-n {link.ServerNamespace} link set lo up");
+            Ip($"-n {ns} addr add {link.PeerAddress}/30 dev peer");
+            Ip($"-n {ns} link set peer up");
             Ip($"-n {ns} link set lo up");
             // Shaping the server's egress is what a slow downlink looks like to the server.
-            Run("tc", $"qdisc add dev {host} root tbf rate {rate} burst 8kb limit {limitBytes}");
+            Run("tc", $"-n {link.ServerNamespace} qdisc add dev host root tbf rate {rate} burst 8kb limit {limitBytes}");
         }
         catch
         {
@@ -89,6 +79,59 @@ public sealed class SlowLink : IDisposable
         }
         return link;
     }
+
+    /// <summary>
+    /// A listening TCP socket on <see cref="HostAddress"/> (a free port) inside the server's namespace,
+    /// for Kestrel's ListenHandle, which owns it from then on. A socket belongs to the namespace of the
+    /// thread that made it, as does every connection it accepts, so a thread of our own enters the
+    /// namespace (setns moves only the calling thread), makes the socket and ends.
+    /// </summary>
+    public (ulong Handle, int Port) ListenInServerNamespace()
+    {
+        (ulong Handle, int Port) result = default;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var ns = Open($"/run/netns/{ServerNamespace}", O_RDONLY_CLOEXEC);
+                Assert.True(ns >= 0, $"cannot open the namespace {ServerNamespace}: errno {Marshal.GetLastPInvokeError()}");
+                var entered = SetNamespace(ns, CLONE_NEWNET);
+                var errno = Marshal.GetLastPInvokeError();
+                Close(ns);
+                Assert.True(entered == 0, $"setns into {ServerNamespace} failed: errno {errno}");
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse(HostAddress), 0));
+                socket.Listen(128);
+                var copy = Duplicate((int)socket.Handle);
+                Assert.True(copy >= 0, $"dup failed: errno {Marshal.GetLastPInvokeError()}");
+                result = ((ulong)copy, ((IPEndPoint)socket.LocalEndPoint!).Port);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("could not listen in " + ServerNamespace, failure);
+        }
+        return result;
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNamespace(int fd, int type);
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static partial int Duplicate(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     /// <summary>Runs <paramref name="program"/> inside the namespace; the caller disposes (kills) it.</summary>
     public Process Start(string program, params string[] arguments)
@@ -134,12 +177,12 @@ public sealed class SlowLink : IDisposable
 
     public void Dispose()
     {
-        // Deleting the namespace destroys its veth end and with it the pair (and the qdisc on our end).
+        // Deleting a namespace destroys its veth end and with it the pair (and the qdisc).
         TryRun("ip", $"netns del {Namespace}");
-        TryRun("ip", $"link del {HostDevice}");
+        TryRun("ip", $"netns del {ServerNamespace}");
     }
 
-    /// <summary>Removes namespaces and links left by earlier runs that crashed (their pid is gone).</summary>
+    /// <summary>Removes namespaces left by earlier runs that crashed (their pid is gone).</summary>
     private static void SweepStale()
     {
         foreach (var line in TryRun("ip", "netns list").Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -150,22 +193,6 @@ public sealed class SlowLink : IDisposable
                 && !Directory.Exists($"/proc/{owner}"))
             {
                 TryRun("ip", $"netns del {name}");
-            }
-        }
-        foreach (var line in TryRun("ip", "-o link show").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            // "7: vsl1a2b01h@if6: <...>"
-            var parts = line.Split(':', 3);
-            if (parts.Length < 2)
-            {
-                continue;
-            }
-            var name = parts[1].Trim().Split('@')[0];
-            if (name.StartsWith(VethPrefix, StringComparison.Ordinal) && name.Length > VethPrefix.Length + 3
-                && int.TryParse(name.AsSpan(VethPrefix.Length, name.Length - VethPrefix.Length - 3), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var owner)
-                && !Directory.Exists($"/proc/{owner}"))
-            {
-                TryRun("ip", $"link del {name}");
             }
         }
     }

@@ -17,8 +17,8 @@ public sealed class Camera : IDisposable
         Name = name;
         Options = options;
         Pool = new();
-        // MJPEG viewers send its part boundary right after every frame: in a frame's file copy it follows the frame.
-        Hub = new(MjpegFramer.Instance.Tail);
+        // Most viewers frame it as MJPEG parts: a frame's file copy is one, head and boundary, sent in one call.
+        Hub = new(MjpegFramer.Instance);
         Stats = new();
         var context = new CaptureContext(name, options, Pool, Hub, Stats, loggerFactory);
         Source = SourceFactory.Create(source, context);

@@ -13,6 +13,9 @@ public sealed class Frame
     private int _refs;
     private FrameFile? _file;
     private int _fileSlot;
+    // The head written before the file copy, for viewers to see whether theirs is the same (kept with the pooled frame).
+    private byte[]? _fileHead;
+    private int _fileHeadLength;
 
     internal Frame(FramePool pool) => _pool = pool;
 
@@ -49,15 +52,18 @@ public sealed class Frame
     internal bool TryGetFileCopy(out FileCopy copy)
     {
         var file = Volatile.Read(ref _file);
-        copy = file is null ? default : new FileCopy(file.Handle, FrameFile.OffsetOf(_fileSlot), file.Trailer);
+        copy = file is null ? default : new FileCopy(file.Handle, FrameFile.OffsetOf(_fileSlot), new(_fileHead, 0, _fileHeadLength), file.Framing.Tail);
         return file is not null;
     }
 
-    /// <summary>Where a frame's copy lies: its bytes at <paramref name="Offset"/>, then <paramref name="Trailer"/>.</summary>
-    internal readonly record struct FileCopy(Microsoft.Win32.SafeHandles.SafeFileHandle File, long Offset, ReadOnlyMemory<byte> Trailer);
+    /// <summary>Where a frame's copy lies: <paramref name="Head"/> right before <paramref name="Offset"/>, its bytes at it, then <paramref name="Trailer"/>.</summary>
+    internal readonly record struct FileCopy(Microsoft.Win32.SafeHandles.SafeFileHandle File, long Offset, ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Trailer);
 
-    internal void AttachFileCopy(FrameFile file, int slot)
+    internal void AttachFileCopy(FrameFile file, int slot, ReadOnlySpan<byte> head)
     {
+        _fileHead ??= new byte[FrameFile.MaxHeadBytes];
+        head.CopyTo(_fileHead);
+        _fileHeadLength = head.Length;
         _fileSlot = slot;
         Volatile.Write(ref _file, file);
     }

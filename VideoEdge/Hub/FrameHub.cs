@@ -9,8 +9,8 @@ namespace VideoEdge.Hub;
 /// Latest frame wins: there is no queue, so a client that is busy writing simply finds a newer frame
 /// (and skips the ones in between) when it asks again.
 /// </summary>
-/// <param name="fileTrailer">What a frame's file copy carries after it (<see cref="FrameFile"/>).</param>
-public sealed class FrameHub(ReadOnlyMemory<byte> fileTrailer = default) : IDisposable
+/// <param name="fileFraming">The framing most of its viewers use, written around each file copy (<see cref="FrameFile"/>); none by default.</param>
+public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private Frame? _latest;
@@ -73,7 +73,7 @@ public sealed class FrameHub(ReadOnlyMemory<byte> fileTrailer = default) : IDisp
             waiters = _waiters;
             if (!_noFile && waiters.Length >= FrameFile.MinViewers && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
             {
-                _file ??= FrameFile.TryCreate(fileTrailer);
+                _file ??= FrameFile.TryCreate(fileFraming ?? BareFramer.Instance);
                 _noFile = _file is null;
                 copyTo = _file;
                 if (copyTo is not null)

@@ -78,14 +78,15 @@ internal static unsafe partial class Libc
     }
 
     /// <summary>
-    /// As <see cref="SendNow"/>, with <paramref name="body"/> — and with <paramref name="tailInFile"/>
-    /// the tail too — sent from their copy at <paramref name="offset"/> in <paramref name="file"/>
-    /// (sendfile: the socket's buffers take references to the file's pages, no copy). The socket must
-    /// be in non-blocking mode, as sendfile takes no flags. Where the kernel refuses sendfile for this
-    /// pair, the bytes themselves go instead. Returns the bytes the socket took, in order.
+    /// As <see cref="SendNow"/>, with <paramref name="body"/> sent from its copy at <paramref name="offset"/>
+    /// in <paramref name="file"/> (sendfile: the socket's buffers take references to the file's pages,
+    /// no copy), and with <paramref name="headInFile"/> / <paramref name="tailInFile"/> the head right
+    /// before it and the tail right after it too. The socket must be in non-blocking mode, as sendfile
+    /// takes no flags. Where the kernel refuses sendfile for this pair, the bytes themselves go
+    /// instead. Returns the bytes of head, body and tail the socket took, in order.
     /// </summary>
     public static long SendNowFromFile(SafeHandle socket, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail,
-        SafeHandle file, long offset, bool tailInFile)
+        SafeHandle file, long offset, bool headInFile, bool tailInFile)
     {
         bool addedSocket = false, addedFile = false;
         socket.DangerousAddRef(ref addedSocket);
@@ -93,52 +94,16 @@ internal static unsafe partial class Libc
         {
             file.DangerousAddRef(ref addedFile);
             var fd = (int)socket.DangerousGetHandle();
-            long n;
-            fixed (byte* ph = head)
-            fixed (byte* pt = tail)
+            var sent = SendFromFile(fd, head, body, tail, socket, (int)file.DangerousGetHandle(), offset, headInFile, tailInFile);
+            if (sent < head.Length + body.Length + tail.Length)
             {
-                if (head.Length > 0)
-                {
-                    // Held back for the body, so a small head never leaves as a packet of its own.
-                    while (!Taken(Send(fd, ph, (nuint)head.Length, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL), out n))
-                    {
-                    }
-                    if (n < head.Length)
-                    {
-                        return n;
-                    }
-                }
-                var inFile = body.Length + (tailInFile ? tail.Length : 0);
-                // The kernel advances `from` by what it takes; a socket that fills up takes less than asked.
-                var from = offset;
-                while (from - offset < inFile)
-                {
-                    nint result;
-                    while (!Taken(result = SendFile(fd, (int)file.DangerousGetHandle(), &from, (nuint)(inFile - (from - offset))), out n, refusable: true))
-                    {
-                    }
-                    if (result < 0 && LastError != EAGAIN)
-                    {
-                        // Refused for this file or socket, or the connection failed, which sendmsg then reports
-                    // (sendfile has no MSG_NOSIGNAL: its EPIPE comes with a SIGPIPE, which the .NET runtime ignores).
-                        var done = (int)(from - offset);
-                        return head.Length + done + SendNow(socket, default, body[Math.Min(done, body.Length)..], tail[Math.Max(0, done - body.Length)..]);
-                    }
-                    if (n == 0)
-                    {
-                        break;
-                    }
-                }
-                var sent = head.Length + (from - offset);
-                if (from - offset == inFile && !tailInFile && tail.Length > 0)
-                {
-                    while (!Taken(Send(fd, pt, (nuint)tail.Length, MSG_DONTWAIT | MSG_NOSIGNAL), out n))
-                    {
-                    }
-                    sent += n;
-                }
-                return sent;
+                // The socket filled up. Bytes sent with "more follows" (the head's MSG_MORE, and each
+                // sendfile round but its last) are held as a partial segment that nothing may follow
+                // now: on loopback, where a segment holds 64 KB, that can be all of them, and the
+                // socket then waits ~200 ms for a timer before it sends and drains (measured: 5 fps).
+                PushHeldBytes(fd);
             }
+            return sent;
         }
         finally
         {
@@ -149,6 +114,75 @@ internal static unsafe partial class Libc
             socket.DangerousRelease();
         }
     }
+
+    private static long SendFromFile(int fd, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail,
+        SafeHandle socket, int fileFd, long offset, bool headInFile, bool tailInFile)
+    {
+        long n, sent = 0;
+        fixed (byte* ph = head)
+        fixed (byte* pt = tail)
+        {
+            if (!headInFile && head.Length > 0)
+            {
+                // Held back for the body, so a small head never leaves as a packet of its own.
+                while (!Taken(Send(fd, ph, (nuint)head.Length, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL), out n))
+                {
+                }
+                if (n < head.Length)
+                {
+                    return n;
+                }
+                sent = n;
+            }
+            var start = headInFile ? offset - head.Length : offset;
+            var inFile = (headInFile ? head.Length : 0) + body.Length + (tailInFile ? tail.Length : 0);
+            // The kernel advances `from` by what it takes; a socket that fills up takes less than asked.
+            var from = start;
+            while (from - start < inFile)
+            {
+                nint result;
+                while (!Taken(result = SendFile(fd, fileFd, &from, (nuint)(inFile - (from - start))), out n, refusable: true))
+                {
+                }
+                if (result < 0 && LastError != EAGAIN)
+                {
+                    // Refused for this file or socket, or the connection failed, which sendmsg then reports
+                    // (sendfile has no MSG_NOSIGNAL: its EPIPE comes with a SIGPIPE, which the .NET runtime ignores).
+                    var done = sent + (from - start);
+                    return done + SendNow(socket, Rest(head, done), Rest(body, done - head.Length), Rest(tail, done - head.Length - body.Length));
+                }
+                if (n == 0)
+                {
+                    break;
+                }
+            }
+            sent += from - start;
+            if (from - start == inFile && !tailInFile && tail.Length > 0)
+            {
+                while (!Taken(Send(fd, pt, (nuint)tail.Length, MSG_DONTWAIT | MSG_NOSIGNAL), out n))
+                {
+                }
+                sent += n;
+            }
+            return sent;
+        }
+    }
+
+    /// <summary>
+    /// Sends what the socket holds back for more (MSG_MORE) at once: turning TCP_NODELAY on pushes the
+    /// pending segments even where it is on already. Not TCP (a Unix socket): nothing is held back.
+    /// </summary>
+    private static void PushHeldBytes(int fd)
+    {
+        var on = 1;
+        _ = SetSockOpt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(int));
+    }
+
+    [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
+    /// <summary>What is left of <paramref name="bytes"/> once <paramref name="skip"/> of them are sent.</summary>
+    private static ReadOnlySpan<byte> Rest(ReadOnlySpan<byte> bytes, long skip) => bytes[(int)Math.Clamp(skip, 0, bytes.Length)..];
 
     /// <summary>
     /// What a non-blocking send returned as bytes taken (0: the socket is full); false: interrupted,

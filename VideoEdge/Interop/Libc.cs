@@ -32,6 +32,9 @@ internal static unsafe partial class Libc
 
     public const int CLOCK_MONOTONIC = 1;
 
+    public const int IPPROTO_TCP = 6;
+    public const int TCP_NODELAY = 1;
+
     public const uint MFD_CLOEXEC = 1;
     public const int F_GETFL = 3;
     public const int FALLOC_FL_KEEP_SIZE = 1;

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VideoEdge.Cameras;
+using VideoEdge.Frames;
 using VideoEdge.Hub;
 using VideoEdge.Viewers;
 

@@ -89,8 +89,11 @@ public sealed class SocketSink : ByteSink
         {
             return WriteAsync(head, frame.Memory, tail, cancellation);
         }
-        var tailInFile = !tail.IsEmpty && tail.Span.SequenceEqual(copy.Trailer.Span);
-        var sent = Libc.SendNowFromFile(_handle, head.Span, frame.Span, tail.Span, copy.File, copy.Offset, tailInFile);
+        // A viewer framed as the file copy is (MJPEG) sends its whole part from the file; another
+        // (WebSocket) sends its own head first. Comparing ~100 bytes costs far less than a call.
+        var headInFile = head.Span.SequenceEqual(copy.Head.Span);
+        var tailInFile = tail.Span.SequenceEqual(copy.Trailer.Span);
+        var sent = Libc.SendNowFromFile(_handle, head.Span, frame.Span, tail.Span, copy.File, copy.Offset, headInFile, tailInFile);
         return sent == head.Length + frame.Length + tail.Length
             ? ValueTask.CompletedTask
             : WriteRestAsync(head, frame.Memory, tail, sent, cancellation);

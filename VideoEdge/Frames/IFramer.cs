@@ -1,10 +1,9 @@
-using VideoEdge.Frames;
-
-namespace VideoEdge.Viewers;
+namespace VideoEdge.Frames;
 
 /// <summary>
 /// A transport's framing around one frame, as pure functions: the bytes before the frame's own
 /// buffer and the bytes after it. The frame itself is never copied; a sink sends head, frame, tail.
+/// (Here, not with the viewers: a hub's <see cref="FrameFile"/> writes one framing around each copy.)
 /// </summary>
 public interface IFramer
 {

@@ -23,6 +23,7 @@ public sealed partial class SlowLink : IDisposable
     private const string NamespacePrefix = "videoedge-sl-";
     private const int CLONE_NEWNET = 0x40000000;
     private const int O_RDONLY_CLOEXEC = 0x80000;
+    private const int F_DUPFD_CLOEXEC = 1030;
     private static int s_next;
     private static int s_swept;
 
@@ -103,8 +104,9 @@ public sealed partial class SlowLink : IDisposable
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 socket.Bind(new IPEndPoint(IPAddress.Parse(HostAddress), 0));
                 socket.Listen(128);
-                var copy = Duplicate((int)socket.Handle);
-                Assert.True(copy >= 0, $"dup failed: errno {Marshal.GetLastPInvokeError()}");
+                // Close-on-exec like every socket .NET makes: the programs tests start must not inherit it.
+                var copy = DuplicateCloseOnExec((int)socket.Handle, F_DUPFD_CLOEXEC, 0);
+                Assert.True(copy >= 0, $"fcntl(F_DUPFD_CLOEXEC) failed: errno {Marshal.GetLastPInvokeError()}");
                 result = ((ulong)copy, ((IPEndPoint)socket.LocalEndPoint!).Port);
             }
             catch (Exception e)
@@ -127,8 +129,8 @@ public sealed partial class SlowLink : IDisposable
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static partial int SetNamespace(int fd, int type);
 
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
-    private static partial int Duplicate(int fd);
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int DuplicateCloseOnExec(int fd, int command, int lowest);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);

@@ -23,8 +23,6 @@ internal static unsafe partial class Libc
     public const int SO_REUSEADDR = 2;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
-    public const int IPPROTO_TCP = 6;
-    public const int TCP_NODELAY = 1;
     public const int MSG_TRUNC = 0x20;
 
     public const int EPOLL_CTL_ADD = 1;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using VideoEdge.Frames;
 using VideoEdge.Interop;
+using VideoEdge.Viewers;
 using VideoEdge.Tests.Infrastructure;
 
 namespace VideoEdge.Tests.Core;
@@ -24,10 +25,10 @@ public sealed partial class FrameFileTests
         sender.Blocking = false;
 
         var pool = new FramePool();
-        var file = FrameFile.TryCreate(new HeadTailFramer());
+        var file = FrameFile.TryCreate();
         Assert.NotNull(file);
         var first = Filled(pool, 100_000, 'A');
-        Assert.True(file.TryCopy(first));
+        Assert.True(file.TryCopy(first, HeadTail));
         Assert.True(first.TryGetFileCopy(out var copy));
         Assert.Equal("head", Encoding.ASCII.GetString(copy.Head.Span));
         // The frame on a page of its own, its head just before: a viewer that sends its own head sends
@@ -41,7 +42,7 @@ public sealed partial class FrameFileTests
         // pool, and the next frame is copied into the same slot.
         first.Release();
         var second = Filled(pool, 100_000, 'B');
-        Assert.True(file.TryCopy(second));
+        Assert.True(file.TryCopy(second, HeadTail));
         Assert.True(second.TryGetFileCopy(out var secondCopy));
         Assert.Equal(copy.Offset, secondCopy.Offset);
 
@@ -112,10 +113,10 @@ public sealed partial class FrameFileTests
         sender.Blocking = false;
 
         var pool = new FramePool();
-        var file = FrameFile.TryCreate(new HeadTailFramer());
+        var file = FrameFile.TryCreate();
         Assert.NotNull(file);
         var frame = Filled(pool, 400_000, 'C');
-        Assert.True(file.TryCopy(frame));
+        Assert.True(file.TryCopy(frame, HeadTail));
         Assert.True(frame.TryGetFileCopy(out var copy));
         // A WebSocket viewer's head, then bytes from the file starting mid-page: the first sendfile
         // round (16 pages, 65,280 bytes from there) and the head stay under one loopback segment
@@ -149,6 +150,8 @@ public sealed partial class FrameFileTests
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "ioctl")]
     private static partial int Ioctl(int fd, nuint request, out int value);
 
+    private static readonly IFramer HeadTail = new HeadTailFramer();
+
     /// <summary>Writes "head" before each copy and "tail" after it.</summary>
     private sealed class HeadTailFramer : IFramer
     {
@@ -170,25 +173,28 @@ public sealed partial class FrameFileTests
         return frame;
     }
 
-    [Fact]
-    public async Task Many_viewers_and_a_slow_one_get_the_same_whole_pictures_from_the_file_copy()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Many_viewers_and_a_slow_one_get_the_same_whole_pictures_from_the_file_copy(bool mostlyWebSocket)
     {
-        // MJPEG viewers send their whole part from the file (framed as it is); WebSocket viewers on the
-        // same hub send their own header before the file's frame, and must not get its MJPEG framing.
-        const int MjpegViewers = FrameFile.MinViewers + 4;
-        const int WebSocketViewers = 4;
+        // The file copy is framed as most of the viewers frame it: those viewers send their whole
+        // message from the file; the others on the same hub send their own head (and tail) around the
+        // file's frame, and must not get the majority's framing.
+        var mjpegViewers = mostlyWebSocket ? 4 : FrameFile.MinViewers + 4;
+        var webSocketViewers = mostlyWebSocket ? FrameFile.MinViewers + 4 : 4;
         await using var server = await EdgeTestServer.StartAsync("--source", "test", "--fps", "15", "--resolution", "640x480", "--max-clients-per-ip", "64");
         await server.WaitForFramesAsync(2);
         var clients = new List<MjpegClient>();
         var sockets = new List<WebSocketViewer>();
-        for (var i = 0; i < MjpegViewers; i++)
+        for (var i = 0; i < mjpegViewers; i++)
         {
             clients.Add(await MjpegClient.ConnectAsync(server.BaseUrl + "/stream.mjpg"));
         }
-        for (var i = 0; i < WebSocketViewers; i++)
+        for (var i = 0; i < webSocketViewers; i++)
         {
-            // Half with the meta message before each frame (its sequence lets the pictures be compared).
-            sockets.Add(await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, i % 2 == 0 ? "/ws?meta=1" : "/ws")));
+            // Two with the meta message before each frame (its sequence lets the pictures be compared).
+            sockets.Add(await WebSocketViewer.ConnectAsync(new Uri(server.WebSocketBase, i < 2 ? "/ws?meta=1" : "/ws")));
         }
         try
         {
@@ -200,7 +206,10 @@ public sealed partial class FrameFileTests
 
             using (var latest = server.Camera.Hub.AcquireLatest())
             {
-                Assert.True(latest.Frame.TryGetFileCopy(out _), "frames to this many viewers should go from the file copy");
+                Assert.True(latest.Frame.TryGetFileCopy(out var copy), "frames to this many viewers should go from the file copy");
+                // A WebSocket binary message's header (final, opcode 2), or an MJPEG part's head.
+                Assert.Equal(mostlyWebSocket ? 0x82 : (byte)'C', copy.Head.Span[0]);
+                Assert.Equal(mostlyWebSocket ? 0 : MjpegFramer.Instance.Tail.Length, copy.Trailer.Length);
             }
             var bySequence = new Dictionary<long, string>();
             foreach (var (sequence, hash, whole) in all.SelectMany(x => x))
@@ -213,7 +222,7 @@ public sealed partial class FrameFileTests
             }
             Assert.True(all[0].Select(x => x.Sequence).Intersect(all.Skip(1).SelectMany(x => x).Select(x => x.Sequence)).Any(),
                 "the slow viewer's pictures should be ones the others got too");
-            Assert.True(all[MjpegViewers].Select(x => x.Sequence).Intersect(all[1].Select(x => x.Sequence)).Any(),
+            Assert.True(all[mjpegViewers].Select(x => x.Sequence).Intersect(all[1].Select(x => x.Sequence)).Any(),
                 "a WebSocket viewer's pictures should be ones the MJPEG viewers got too");
         }
         finally

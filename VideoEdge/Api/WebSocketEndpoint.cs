@@ -58,7 +58,7 @@ public static class WebSocketEndpoint
         var receiving = session.ReceiveAsync(client, logger, cancellation, context.RequestAborted);
         // The viewer's close ends the sending side (the receive loop cancels it); a frame going out
         // still finishes (ViewerLoop.SendGrace), so that our close can follow it.
-        var end = await AdaptiveViewer.RunAsync(camera, client, new WebSocketFramer(meta), sink, fps, maxAge, logger, cancellation.Token);
+        var end = await AdaptiveViewer.RunAsync(camera, client, WebSocketFramer.For(meta), sink, fps, maxAge, logger, cancellation.Token);
         var heard = receiving.IsCompleted ? await receiving : WebSocketSession.Heard.Gone;
         var (status, reason) = end.Reason == ViewerLoop.EndReason.ServerStopping || stopping.IsCancellationRequested ? (1001, "server stopping")
             : heard == WebSocketSession.Heard.ProtocolError ? (1002, "protocol error")

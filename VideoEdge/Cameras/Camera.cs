@@ -18,7 +18,7 @@ public sealed class Camera : IDisposable
         Options = options;
         Pool = new();
         // Most viewers frame it as MJPEG parts: a frame's file copy is one, head and boundary, sent in one call.
-        Hub = new(MjpegFramer.Instance);
+        Hub = new();
         Stats = new();
         var context = new CaptureContext(name, options, Pool, Hub, Stats, loggerFactory);
         Source = SourceFactory.Create(source, context);

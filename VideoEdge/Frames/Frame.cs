@@ -16,6 +16,7 @@ public sealed class Frame
     // The head written before the file copy, for viewers to see whether theirs is the same (kept with the pooled frame).
     private byte[]? _fileHead;
     private int _fileHeadLength;
+    private ReadOnlyMemory<byte> _fileTail;
 
     internal Frame(FramePool pool) => _pool = pool;
 
@@ -52,15 +53,16 @@ public sealed class Frame
     internal bool TryGetFileCopy(out FileCopy copy)
     {
         var file = Volatile.Read(ref _file);
-        copy = file is null ? default : new FileCopy(file.Handle, FrameFile.OffsetOf(_fileSlot), new(_fileHead, 0, _fileHeadLength), file.Framing.Tail);
+        copy = file is null ? default : new FileCopy(file.Handle, FrameFile.OffsetOf(_fileSlot), new(_fileHead, 0, _fileHeadLength), _fileTail);
         return file is not null;
     }
 
     /// <summary>Where a frame's copy lies: <paramref name="Head"/> right before <paramref name="Offset"/>, its bytes at it, then <paramref name="Trailer"/>.</summary>
     internal readonly record struct FileCopy(Microsoft.Win32.SafeHandles.SafeFileHandle File, long Offset, ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Trailer);
 
-    internal void AttachFileCopy(FrameFile file, int slot, ReadOnlySpan<byte> head)
+    internal void AttachFileCopy(FrameFile file, int slot, ReadOnlySpan<byte> head, ReadOnlyMemory<byte> tail)
     {
+        _fileTail = tail;
         _fileHead ??= new byte[FrameFile.MaxHeadBytes];
         head.CopyTo(_fileHead);
         _fileHeadLength = head.Length;

@@ -8,9 +8,10 @@ namespace VideoEdge.Frames;
 /// viewers' sockets is handed to the kernel by reference: sendfile makes each socket's queue point at
 /// the file's pages, where a sendmsg from the frame's buffer copies the whole frame into every socket.
 /// The one copy per frame pays off from <see cref="MinViewers"/> such viewers up (BENCHMARKS.md).
-/// Each copy is framed as most of the hub's viewers frame it (<see cref="Framing"/>: MJPEG's part head
-/// before it, the next boundary after it), so such a viewer sends its whole part in one sendfile: a
-/// head or boundary sent in a call of its own cost more than the copy saved (measured).
+/// Each copy is framed as most of the viewers it goes to frame it (MJPEG's part head before it and the
+/// next boundary after it, or a WebSocket message's header before it), so such a viewer sends its
+/// whole message in one sendfile: a head or boundary sent in a call of its own cost more than the copy
+/// saved (measured).
 /// Every copy gets pages of its own: when its frame goes back to the pool the slot's pages are
 /// punched out of the file, so bytes still queued in a slow viewer's socket keep the pages they point
 /// at, and the next frame written to the slot gets fresh ones.
@@ -40,21 +41,10 @@ public sealed class FrameFile
     private int _slots;
     private volatile bool _broken;
 
-    private FrameFile(SafeFileHandle file, IFramer framing)
-    {
-        if (framing.MaxHeadBytes > MaxHeadBytes)
-        {
-            throw new ArgumentException($"A head of up to {framing.MaxHeadBytes} bytes is longer than {MaxHeadBytes}.", nameof(framing));
-        }
-        _file = file;
-        Framing = framing;
-    }
-
-    /// <summary>The framing written around every frame in the file.</summary>
-    public IFramer Framing { get; }
+    private FrameFile(SafeFileHandle file) => _file = file;
 
     /// <summary>A new, empty file; null where memfd is not available (the frames then go from their buffers).</summary>
-    public static FrameFile? TryCreate(IFramer framing)
+    public static FrameFile? TryCreate()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -62,7 +52,7 @@ public sealed class FrameFile
         }
         var fd = Libc.MemfdCreate("videoedge-frames", Libc.MFD_CLOEXEC);
         // Closed by the handle's finalizer once the hub and every frame copied here are gone: a viewer may still be sending from it after its hub closed.
-        return fd < 0 ? null : new FrameFile(new SafeFileHandle(fd, ownsHandle: true), framing);
+        return fd < 0 ? null : new FrameFile(new SafeFileHandle(fd, ownsHandle: true));
     }
 
     internal SafeFileHandle Handle => _file;
@@ -70,9 +60,16 @@ public sealed class FrameFile
     /// <summary>Where the frame of <paramref name="slot"/> starts; its head ends there.</summary>
     internal static long OffsetOf(int slot) => slot * SlotBytes + HeadRoom;
 
-    /// <summary>Copies <paramref name="frame"/> (which the caller holds) into a slot of its own and gives the frame the slot until it goes back to its pool.</summary>
-    public bool TryCopy(Frame frame)
+    /// <summary>
+    /// Copies <paramref name="frame"/> (which the caller holds), framed by <paramref name="framing"/>,
+    /// into a slot of its own and gives the frame the slot until it goes back to its pool.
+    /// </summary>
+    public bool TryCopy(Frame frame, IFramer framing)
     {
+        if (framing.MaxHeadBytes > MaxHeadBytes)
+        {
+            throw new ArgumentException($"A head of up to {framing.MaxHeadBytes} bytes is longer than {MaxHeadBytes}.", nameof(framing));
+        }
         if (_broken)
         {
             return false;
@@ -86,15 +83,15 @@ public sealed class FrameFile
             }
         }
         Span<byte> head = stackalloc byte[MaxHeadBytes];
-        head = head[..Framing.WriteHead(frame, head)];
+        head = head[..framing.WriteHead(frame, head)];
         var offset = OffsetOf(slot);
         if (!Libc.TryWriteAt(_file, head, offset - head.Length) || !Libc.TryWriteAt(_file, frame.Span, offset)
-            || !Libc.TryWriteAt(_file, Framing.Tail.Span, offset + frame.Length))
+            || !Libc.TryWriteAt(_file, framing.Tail.Span, offset + frame.Length))
         {
             Free(slot);
             return false;
         }
-        frame.AttachFileCopy(this, slot, head);
+        frame.AttachFileCopy(this, slot, head, framing.Tail);
         return true;
     }
 

@@ -9,8 +9,7 @@ namespace VideoEdge.Hub;
 /// Latest frame wins: there is no queue, so a client that is busy writing simply finds a newer frame
 /// (and skips the ones in between) when it asks again.
 /// </summary>
-/// <param name="fileFraming">The framing most of its viewers use, written around each file copy (<see cref="FrameFile"/>); none by default.</param>
-public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
+public sealed class FrameHub : IDisposable
 {
     private readonly Lock _lock = new();
     private Frame? _latest;
@@ -58,6 +57,7 @@ public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
     {
         Subscription[] waiters;
         FrameFile? copyTo = null;
+        IFramer? framing = null;
         Frame? old;
         lock (_lock)
         {
@@ -71,9 +71,10 @@ public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
             _latest = frame;
             Volatile.Write(ref _sequence, frame.Sequence);
             waiters = _waiters;
-            if (!_noFile && waiters.Length >= FrameFile.MinViewers && SendingFromThisThread(waiters) >= FrameFile.MinViewers)
+            if (!_noFile && waiters.Length >= FrameFile.MinViewers
+                && SendingFromThisThread(waiters, out framing) >= FrameFile.MinViewers)
             {
-                _file ??= FrameFile.TryCreate(fileFraming ?? BareFramer.Instance);
+                _file ??= FrameFile.TryCreate();
                 _noFile = _file is null;
                 copyTo = _file;
                 if (copyTo is not null)
@@ -88,7 +89,7 @@ public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
         {
             try
             {
-                copyTo.TryCopy(frame);
+                copyTo.TryCopy(frame, framing!);
             }
             finally
             {
@@ -102,16 +103,28 @@ public sealed class FrameHub(IFramer? fileFraming = null) : IDisposable
         }
     }
 
-    /// <summary>Viewers that will send this frame on the publishing thread: the ones a file copy saves a copy each (<see cref="FrameFile"/>).</summary>
-    private static int SendingFromThisThread(Subscription[] waiters)
+    /// <summary>
+    /// Viewers that will send this frame on the publishing thread (the ones a file copy saves a copy
+    /// each, <see cref="FrameFile"/>), and the framing most of them use, which the copy is framed with
+    /// (a majority vote: one pass, nothing allocated; with no framing over half, one of the others).
+    /// </summary>
+    private static int SendingFromThisThread(Subscription[] waiters, out IFramer framing)
     {
         var n = 0;
+        var votes = 0;
+        framing = BareFramer.Instance;
         foreach (var waiter in waiters)
         {
-            if (waiter.ResumeOnPublisher)
+            if (!waiter.ResumeOnPublisher || waiter.Framing is not { } own)
             {
-                n++;
+                continue;
             }
+            n++;
+            if (votes == 0)
+            {
+                framing = own;
+            }
+            votes += ReferenceEquals(own, framing) ? 1 : -1;
         }
         return n;
     }

@@ -46,6 +46,9 @@ public sealed class Subscription : IValueTaskSource<bool>, IDisposable
     /// </summary>
     public bool ResumeOnPublisher { get; set; }
 
+    /// <summary>How this viewer frames what it sends: the hub frames a frame's file copy as most of its viewers do.</summary>
+    public IFramer? Framing { get; set; }
+
     /// <summary>
     /// The next frame newer than the last one leased; an empty lease once the viewer or the hub ends.
     /// A camera switched off on demand leaves no latest frame: the wait then goes on for its next one.

@@ -56,7 +56,7 @@ public sealed partial class Variant
     public VariantKey Key { get; }
 
     /// <summary>This variant's frames; its viewers subscribe here.</summary>
-    public FrameHub Hub { get; } = new(MjpegFramer.Instance);
+    public FrameHub Hub { get; } = new();
 
     /// <summary>The camera as this variant's viewers see it: same source, options and counters, this hub.</summary>
     public Camera View { get; }

@@ -56,6 +56,7 @@ public static partial class ViewerLoop
         // Without a frame-rate cap, a viewer whose socket we write ourselves runs on the publishing
         // thread from its wait to its next one: one non-blocking sendmsg per frame and no wake-up.
         // Only a send that has to wait (a full socket, another message going out) leaves that thread.
+        subscription.Framing = framer;
         subscription.ResumeOnPublisher = pacer is null && sink.SendsWithoutWaking;
         var reason = EndReason.ClientGone;
         Exception? error = null;

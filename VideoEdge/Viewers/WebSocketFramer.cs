@@ -10,8 +10,18 @@ namespace VideoEdge.Viewers;
 /// One binary message per frame; with <paramref name="meta"/> a small JSON text message (sequence,
 /// capture time, size) precedes each, for pages that show frame age.
 /// </summary>
-public sealed class WebSocketFramer(bool meta) : IFramer
+public sealed class WebSocketFramer : IFramer
 {
+    private readonly bool _meta;
+
+    private WebSocketFramer(bool meta) => _meta = meta;
+
+    /// <summary>One framer per kind, so the hub can tell which framing most of its viewers share.</summary>
+    public static WebSocketFramer For(bool meta) => meta ? s_withMeta : s_plain;
+
+    private static readonly WebSocketFramer s_plain = new(false);
+    private static readonly WebSocketFramer s_withMeta = new(true);
+
     public const int Continuation = 0;
     public const int Text = 1;
     public const int Binary = 2;
@@ -31,7 +41,7 @@ public sealed class WebSocketFramer(bool meta) : IFramer
     public int WriteHead(Frame frame, Span<byte> destination)
     {
         var n = 0;
-        if (meta)
+        if (_meta)
         {
             var json = FormatMeta(frame, destination[MaxLength..]);
             var header = Write(destination, Text, json);

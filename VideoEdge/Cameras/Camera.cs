@@ -5,7 +5,6 @@ using VideoEdge.Hub;
 using VideoEdge.Imaging;
 using VideoEdge.Sources;
 using VideoEdge.Variants;
-using VideoEdge.Viewers;
 
 namespace VideoEdge.Cameras;
 
@@ -17,7 +16,6 @@ public sealed class Camera : IDisposable
         Name = name;
         Options = options;
         Pool = new();
-        // Most viewers frame it as MJPEG parts: a frame's file copy is one, head and boundary, sent in one call.
         Hub = new();
         Stats = new();
         var context = new CaptureContext(name, options, Pool, Hub, Stats, loggerFactory);

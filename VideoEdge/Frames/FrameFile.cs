@@ -62,15 +62,13 @@ public sealed class FrameFile
 
     /// <summary>
     /// Copies <paramref name="frame"/> (which the caller holds), framed by <paramref name="framing"/>,
-    /// into a slot of its own and gives the frame the slot until it goes back to its pool.
+    /// into a slot of its own and gives the frame the slot until it goes back to its pool. False when
+    /// it cannot (the file broke, or the head is longer than <see cref="MaxHeadBytes"/>): the frame then
+    /// goes from its buffer.
     /// </summary>
     public bool TryCopy(Frame frame, IFramer framing)
     {
-        if (framing.MaxHeadBytes > MaxHeadBytes)
-        {
-            throw new ArgumentException($"A head of up to {framing.MaxHeadBytes} bytes is longer than {MaxHeadBytes}.", nameof(framing));
-        }
-        if (_broken)
+        if (_broken || framing.MaxHeadBytes > MaxHeadBytes)
         {
             return false;
         }

@@ -115,11 +115,16 @@ public sealed class FrameHub : IDisposable
         framing = BareFramer.Instance;
         foreach (var waiter in waiters)
         {
-            if (!waiter.ResumeOnPublisher || waiter.Framing is not { } own)
+            if (!waiter.ResumeOnPublisher)
             {
                 continue;
             }
             n++;
+            // A head too long for the room before a copy gets no vote: its viewers send their own.
+            if (waiter.Framing is not { MaxHeadBytes: <= FrameFile.MaxHeadBytes } own)
+            {
+                continue;
+            }
             if (votes == 0)
             {
                 framing = own;

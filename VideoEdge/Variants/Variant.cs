@@ -5,7 +5,6 @@ using VideoEdge.Cameras;
 using VideoEdge.Frames;
 using VideoEdge.Hub;
 using VideoEdge.Imaging;
-using VideoEdge.Viewers;
 
 namespace VideoEdge.Variants;
 

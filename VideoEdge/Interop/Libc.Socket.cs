@@ -97,7 +97,8 @@ internal static unsafe partial class Libc
             var sent = SendFromFile(fd, head, body, tail, socket, (int)file.DangerousGetHandle(), offset, headInFile, tailInFile);
             if (sent > 0 && sent < head.Length + body.Length + tail.Length)
             {
-                // The socket filled up after taking some of this message (none taken: none held). Bytes sent with "more follows" (the head's MSG_MORE, and each
+                // The socket filled up after taking some of this message (none taken: none held).
+                // Bytes sent with "more follows" (the head's MSG_MORE, and each
                 // sendfile round but its last) are held as a partial segment that nothing may follow
                 // now: on loopback, where a segment holds 64 KB, that can be all of them, and the
                 // socket then waits ~200 ms for a timer before it sends and drains (measured: 5 fps).
